@@ -1,0 +1,15 @@
+"""Repository-wide pytest setup: nbval's sanitize file, wherever pytest is run from."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
+
+
+def pytest_configure(config):
+    # Notebook kernels inherit this: the same setting tools/run_notebooks.py uses.
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    # nbval reads the sanitize file relative to the current directory; give it
+    # an absolute path so `pytest --nbval book/` works from any folder.
+    if hasattr(config.option, "nbval_sanitize_with") and not config.option.nbval_sanitize_with:
+        config.option.nbval_sanitize_with = str(SANITIZE)

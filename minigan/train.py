@@ -1,0 +1,160 @@
+"""The training loop every chapter shares: call a step function, log, report progress, run callbacks.
+
+A *step* is a small function ``step(i) -> dict[str, float]`` that does one
+update and returns its losses, e.g. ::
+
+    def step(i):
+        x, y = next(data)
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad(); loss.backward(); opt.step()
+        return {"loss": loss.item()}
+
+    history = fit(step, steps=1000, callbacks=[LivePlot()])
+
+``fit`` owns nothing but the loop: the model, optimizer and data stay with the
+caller, so a chapter can show the whole update in one cell.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Iterator, Mapping, Protocol, Union
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+__all__ = ["History", "Callback", "fit", "batches", "supervised_step", "fit_classifier", "accuracy", "evaluate"]
+
+
+class History(dict):
+    """Logged values per name, ``{"loss": [...], ...}``, plus the step index of each row in ``steps``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.steps: list[int] = []
+
+    def append(self, step: int, logs: Mapping[str, float]) -> None:
+        self.steps.append(step)
+        for k, v in logs.items():
+            self.setdefault(k, []).append(float(v))
+
+    def last(self, key: str) -> float:
+        return self[key][-1]
+
+    def mean(self, key: str, last: int | None = None) -> float:
+        """Mean of ``key`` over the ``last`` logged values (all of them by default)."""
+        vals = self[key][-last:] if last else self[key]
+        return sum(vals) / len(vals)
+
+
+class Callback(Protocol):
+    """What ``fit`` calls. A plain function ``f(step, logs, history)`` works too.
+
+    ``on_step`` may return ``True`` to stop training early; ``on_end`` runs once
+    after the last step.
+    """
+
+    def on_step(self, step: int, logs: Mapping[str, float], history: History) -> bool | None: ...
+
+    def on_end(self, history: History) -> None: ...
+
+
+CallbackLike = Union[Callback, Callable[[int, Mapping[str, float], History], Union[bool, None]]]
+
+
+def fit(step: Callable[[int], Mapping[str, float]], steps: int, *, callbacks: Iterable[CallbackLike] = (),
+        progress: bool = True, desc: str | None = None, postfix_every: int = 25,
+        history: History | None = None, start: int = 0) -> History:
+    """Run ``step(i)`` for ``i`` in ``start .. steps-1``; return the :class:`History` of what it returned.
+
+    Progress goes to a ``tqdm.auto`` bar (a widget in Jupyter, text in a
+    terminal) whose postfix shows the latest losses. ``callbacks`` run after
+    every step, in order; any returning ``True`` stops the loop. Pass the
+    ``history`` and ``start`` of an earlier call to continue it.
+    """
+    history = History() if history is None else history
+    callbacks = list(callbacks)
+    bar = tqdm(range(start, steps), desc=desc, disable=not progress, leave=True)
+    try:
+        for i in bar:
+            logs = {k: float(v) for k, v in step(i).items()}
+            history.append(i, logs)
+            if progress and (i % postfix_every == 0 or i == steps - 1):
+                bar.set_postfix({k: f"{v:.3g}" for k, v in logs.items()}, refresh=False)
+            stop = False
+            for cb in callbacks:
+                on_step = getattr(cb, "on_step", cb)
+                stop = bool(on_step(i, logs, history)) or stop
+            if stop:
+                break
+    finally:
+        bar.close()
+    for cb in callbacks:
+        on_end = getattr(cb, "on_end", None)
+        if on_end is not None:
+            on_end(history)
+    return history
+
+
+def batches(*tensors: Tensor, batch_size: int, generator: torch.Generator | None = None,
+            device: str | torch.device | None = None) -> Iterator[tuple[Tensor, ...]]:
+    """Endless shuffled minibatches of ``tensors`` (all with the same first dimension).
+
+    Every epoch is a fresh permutation drawn from ``generator``; the last,
+    smaller batch of an epoch is kept. Batches are moved to ``device`` if given.
+    """
+    n = len(tensors[0])
+    if any(len(t) != n for t in tensors):
+        raise ValueError(f"all tensors need the same first dimension, got {[len(t) for t in tensors]}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    while True:
+        perm = torch.randperm(n, generator=generator)
+        for lo in range(0, n, batch_size):
+            idx = perm[lo:lo + batch_size]
+            yield tuple(t[idx].to(device) if device is not None else t[idx] for t in tensors)
+
+
+def supervised_step(model: nn.Module, optimizer: torch.optim.Optimizer,
+                    loss_fn: Callable[[Tensor, Tensor], Tensor], x: Tensor, y: Tensor) -> dict[str, float]:
+    """One gradient step on ``loss_fn(model(x), y)``; returns ``{"loss": ...}`` (before the update)."""
+    model.train()
+    loss = loss_fn(model(x), y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return {"loss": loss.item()}
+
+
+def fit_classifier(model: nn.Module, x: Tensor, y: Tensor, *, steps: int, batch_size: int = 64,
+                   lr: float = 1e-2, seed: int = 0, callbacks: Iterable[CallbackLike] = (),
+                   progress: bool = True, desc: str | None = None) -> History:
+    """Train ``model`` on ``(x, y)`` with Adam and cross-entropy: ``fit`` + ``supervised_step`` in one call.
+
+    Minibatches are drawn with a generator seeded by ``seed`` and moved to the
+    model's device, so the same call trains the same model.
+    """
+    device = next(model.parameters()).device
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    data = batches(x, y, batch_size=batch_size, generator=torch.Generator().manual_seed(seed), device=device)
+    loss_fn = torch.nn.functional.cross_entropy
+    return fit(lambda i: supervised_step(model, optimizer, loss_fn, *next(data)), steps,
+               callbacks=callbacks, progress=progress, desc=desc)
+
+
+def accuracy(logits: Tensor, y: Tensor) -> float:
+    """Fraction of rows of ``logits`` (B, K) whose argmax is the label ``y`` (B,)."""
+    return (logits.argmax(dim=1) == y).float().mean().item()
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: Tensor, y: Tensor, *, batch_size: int = 4096) -> float:
+    """Classification accuracy of ``model`` on ``(x, y)``, in eval mode and without gradients."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    correct = 0
+    for lo in range(0, len(x), batch_size):
+        logits = model(x[lo:lo + batch_size].to(device))
+        correct += (logits.argmax(dim=1).cpu() == y[lo:lo + batch_size].cpu()).sum().item()
+    model.train(was_training)
+    return correct / len(x)

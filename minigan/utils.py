@@ -1,0 +1,71 @@
+"""Seeding, device choice and small helpers every chapter uses."""
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["seed_everything", "get_device", "is_accelerator", "count_parameters"]
+
+
+def seed_everything(seed: int = 0, *, deterministic: bool = False) -> torch.Generator:
+    """Seed Python, NumPy and torch (CPU and every GPU); return a ``torch.Generator`` seeded too.
+
+    The same seed then gives the same run on the same machine: torch's CPU
+    kernels are deterministic. ``deterministic=True`` also asks for
+    deterministic GPU kernels (slower; cuDNN autotuning off). Across different
+    CPUs, floating-point results can still differ in the last digits, which is
+    why chapters print rounded figures.
+    """
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # seeds the CPU and every CUDA device
+    if deterministic:
+        # cuBLAS needs this workspace setting for deterministic matmuls (CUDA >= 10.2).
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
+    return torch.Generator().manual_seed(seed)
+
+
+def get_device(device: str | torch.device = "auto") -> torch.device:
+    """Resolve ``"auto"`` to the best available device: CUDA, then Apple MPS, then CPU.
+
+    Any other value (``"cpu"``, ``"cuda:1"``, a ``torch.device``) is returned
+    as a ``torch.device``; asking for a device that is not there raises a
+    ``RuntimeError`` that says which devices are.
+    """
+    if isinstance(device, torch.device):
+        return device
+    if device != "auto":
+        dev = torch.device(device)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(f"device={device!r} asked for, but CUDA is not available here; "
+                               f"use device='auto' or 'cpu'.")
+        if dev.type == "mps" and not _mps_available():
+            raise RuntimeError(f"device={device!r} asked for, but Apple MPS is not available here; "
+                               f"use device='auto' or 'cpu'.")
+        return dev
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if _mps_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
+
+
+def is_accelerator(device: str | torch.device) -> bool:
+    """True for a GPU-like device (CUDA or MPS), where chapters pick their bigger preset."""
+    return get_device(device).type in ("cuda", "mps")
+
+
+def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:
+    """Number of scalar parameters in ``model`` (optionally only those with ``requires_grad``)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
