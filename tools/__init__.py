@@ -1,0 +1,1 @@
+"""Maintainer scripts for the book (not part of the installed package)."""
