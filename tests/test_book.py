@@ -1,0 +1,91 @@
+"""The book's own rules: every chapter is in the table of contents, follows the notebook
+conventions, was executed by the project's script, and cites only keys the bibliography has."""
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from tools.nbtools import BOOK, ROOT, SETUP_TAG, chapter_notebooks, repository_url, setup_cell_source
+
+NOTEBOOKS = chapter_notebooks()
+CITE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [ch["file"] for ch in part.get("chapters", [])]
+    return files
+
+
+def test_there_is_at_least_one_chapter():
+    assert NOTEBOOKS, "no notebooks found under book/"
+
+
+def test_every_page_is_in_the_toc_and_every_toc_entry_exists():
+    listed = set(toc_files())
+    pages = {str(p.relative_to(ROOT).with_suffix("")) for p in BOOK.rglob("*") if p.suffix in (".md", ".ipynb")
+             and "_build" not in p.parts and ".ipynb_checkpoints" not in p.parts}
+    assert pages - listed == set(), "pages missing from _toc.yml"
+    assert listed - pages == set(), "_toc.yml lists pages that do not exist"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_conventions(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# "), "must open with an H1 title"
+    h1s = [line for c in nb.cells if c.cell_type == "markdown"
+           for line in c.source.splitlines() if re.match(r"^# ", line)]
+    assert len(h1s) == 1, f"exactly one H1 title, found {h1s}"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert SETUP_TAG in code[0].metadata.get("tags", []), "first code cell must be the Colab setup cell"
+    assert code[0].source == setup_cell_source(), "setup cell is stale: run tools/run_notebooks.py"
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_was_executed_cleanly_and_stays_light(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    assert all(c.execution_count is not None for c in code), "unexecuted cells: run tools/run_notebooks.py"
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "cells were run out of order"
+    for c in code:
+        assert "execution" not in c.metadata, "per-cell timestamps: use tools/run_notebooks.py"
+        for out in c.outputs:
+            if "raises-exception" not in c.metadata.get("tags", []):
+                assert out.output_type != "error", f"error output in cell:\n{c.source[:200]}"
+            assert not (out.output_type == "stream" and out.name == "stderr"), \
+                f"stderr output (a warning?) in cell:\n{c.source[:200]}\n{out.text[:300]}"
+    assert path.stat().st_size < 3e6, "notebook over 3 MB: shrink its figures"
+
+
+def test_every_citation_resolves_and_bib_entries_are_complete():
+    from pybtex.database import parse_file
+
+    bib = parse_file(str(ROOT / "references.bib"))
+    for key, entry in bib.entries.items():
+        assert entry.persons.get("author") or entry.persons.get("editor"), f"{key}: no authors"
+        assert entry.fields.get("title"), f"{key}: no title"
+        assert re.fullmatch(r"\d{4}", entry.fields.get("year", "")), f"{key}: no year"
+    texts = [p.read_text() for p in BOOK.rglob("*.md") if "_build" not in p.parts]
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        texts += [c.source for c in nb.cells if c.cell_type == "markdown"]
+    cited = {k.strip() for t in texts for m in CITE.findall(t) for k in m.split(",")}
+    assert cited, "the book cites nothing?"
+    assert cited - set(bib.entries) == set(), "cited keys missing from references.bib"
+
+
+def test_repository_url_lives_only_in_config():
+    url = repository_url()
+    assert url.startswith("https://github.com/")
+    others = [p for p in [ROOT / "pyproject.toml", ROOT / "requirements.txt", *ROOT.glob("minigan/**/*.py")]
+              if url in p.read_text()]
+    assert others == [], f"repository URL duplicated outside _config.yml: {others}"
+    assert json.dumps(setup_cell_source()).count(url) == 1
