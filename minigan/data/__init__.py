@@ -1,4 +1,9 @@
 """Data sets the chapters use; every one is generated or ships with an installed package."""
+from .digits import Digits, load_digits
+from .images import PHOTOS, load_photo
 from .toy import TOY_SETS, make_circles, make_moons, make_spirals, make_toy, make_xor
 
-__all__ = ["TOY_SETS", "make_circles", "make_moons", "make_spirals", "make_toy", "make_xor"]
+__all__ = [
+    "Digits", "load_digits", "PHOTOS", "load_photo",
+    "TOY_SETS", "make_circles", "make_moons", "make_spirals", "make_toy", "make_xor",
+]
