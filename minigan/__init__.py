@@ -4,12 +4,12 @@ From an MLP to a CycleGAN you train yourself. The book's chapters import from
 here; every piece written from scratch is tested against PyTorch's own.
 """
 from .config import Presets, auto_preset
-from .train import History, batches, evaluate, fit, supervised_step
+from .train import History, batches, evaluate, fit, fit_classifier, supervised_step
 from .utils import count_parameters, get_device, is_accelerator, seed_everything
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Presets", "auto_preset", "History", "batches", "evaluate", "fit", "supervised_step",
+    "Presets", "auto_preset", "History", "batches", "evaluate", "fit", "fit_classifier", "supervised_step",
     "count_parameters", "get_device", "is_accelerator", "seed_everything", "__version__",
 ]
