@@ -10,29 +10,7 @@ from minigan.nn.conv import (CNNConfig, Conv2d, ConvTranspose2d, DigitsCNN, avg_
                              max_pool2d)
 from minigan.nn.mlp import MLP
 
-TOL = 1e-5  # the project's bar; float64 agreement is in fact ~1e-13
-
-
-def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
-    assert a.shape == b.shape, (a.shape, b.shape)
-    return (a - b).abs().max().item()
-
-
-def _leaves(*shapes, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    return [torch.randn(*s, generator=g, dtype=torch.float64, requires_grad=True) for s in shapes]
-
-
-def _check_forward_and_grads(ours, ref, inputs, seed=1):
-    """``ours(*inputs)`` vs ``ref(*inputs)``: outputs, and the gradient of a random linear loss for every input."""
-    out, ref_out = ours(*inputs), ref(*inputs)
-    assert _max_diff(out, ref_out) < TOL
-    w = torch.randn(out.shape, generator=torch.Generator().manual_seed(seed), dtype=out.dtype)
-    grads = torch.autograd.grad((out * w).sum(), inputs)
-    ref_grads = torch.autograd.grad((ref_out * w).sum(), inputs)
-    for g, r in zip(grads, ref_grads):
-        assert _max_diff(g, r) < TOL
-
+from torch_check import TOL, check_forward_and_grads, leaves, max_diff
 
 CONV_CASES = [
     dict(),
@@ -49,21 +27,21 @@ CONV_CASES = [
 @pytest.mark.parametrize("kernel", [(3, 3), (1, 1), (2, 5), (4, 3)])
 @pytest.mark.parametrize("kwargs", CONV_CASES, ids=str)
 def test_conv2d_matches_f_conv2d(kernel, kwargs):
-    x, w, b = _leaves((2, 3, 11, 10), (4, 3, *kernel), (4,))
-    _check_forward_and_grads(lambda x, w, b: conv2d(x, w, b, **kwargs),
+    x, w, b = leaves((2, 3, 11, 10), (4, 3, *kernel), (4,))
+    check_forward_and_grads(lambda x, w, b: conv2d(x, w, b, **kwargs),
                              lambda x, w, b: F.conv2d(x, w, b, **kwargs), (x, w, b))
 
 
 def test_conv2d_without_bias_and_on_a_non_contiguous_input():
-    x, w = _leaves((3, 2, 9, 7), (5, 2, 3, 3))
+    x, w = leaves((3, 2, 9, 7), (5, 2, 3, 3))
     xt = x.transpose(2, 3)  # (3, 2, 7, 9), not contiguous
-    assert _max_diff(conv2d(xt, w, padding=1), F.conv2d(xt, w, padding=1)) < TOL
+    assert max_diff(conv2d(xt, w, padding=1), F.conv2d(xt, w, padding=1)) < TOL
 
 
 def test_conv2d_float32_agrees_too():
     g = torch.Generator().manual_seed(0)
     x, w, b = torch.randn(4, 3, 16, 16, generator=g), torch.randn(8, 3, 3, 3, generator=g), torch.randn(8, generator=g)
-    assert _max_diff(conv2d(x, w, b, stride=2, padding=1), F.conv2d(x, w, b, stride=2, padding=1)) < 1e-4
+    assert max_diff(conv2d(x, w, b, stride=2, padding=1), F.conv2d(x, w, b, stride=2, padding=1)) < 1e-4
 
 
 @pytest.mark.parametrize("kwargs", [dict(kernel_size=3), dict(kernel_size=(2, 3), stride=2, padding=1),
@@ -73,7 +51,7 @@ def test_extract_patches_are_the_columns_of_f_unfold(kwargs):
     patches = extract_patches(x, **kwargs)  # (B, C, H_out, W_out, kH, kW)
     B, C, H_out, W_out, kH, kW = patches.shape
     cols = patches.permute(0, 1, 4, 5, 2, 3).reshape(B, C * kH * kW, H_out * W_out)
-    assert _max_diff(cols, F.unfold(x, **kwargs)) == 0
+    assert max_diff(cols, F.unfold(x, **kwargs)) == 0
     assert patches.data_ptr() == x.data_ptr() or "padding" in kwargs  # a view, no copy (without padding)
 
 
@@ -114,9 +92,9 @@ def test_conv_transpose_output_size_matches_real_shapes_and_inverts_conv():
                                     dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=(2, 3), stride=(2, 1)),
                                     dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 0))], ids=str)
 def test_pooling_matches_torch(kwargs):
-    (x,) = _leaves((2, 3, 9, 8))
-    _check_forward_and_grads(lambda x: max_pool2d(x, **kwargs), lambda x: F.max_pool2d(x, **kwargs), (x,))
-    _check_forward_and_grads(lambda x: avg_pool2d(x, **kwargs), lambda x: F.avg_pool2d(x, **kwargs), (x,))
+    (x,) = leaves((2, 3, 9, 8))
+    check_forward_and_grads(lambda x: max_pool2d(x, **kwargs), lambda x: F.max_pool2d(x, **kwargs), (x,))
+    check_forward_and_grads(lambda x: avg_pool2d(x, **kwargs), lambda x: F.avg_pool2d(x, **kwargs), (x,))
 
 
 TRANSPOSE_CASES = [
@@ -134,8 +112,8 @@ TRANSPOSE_CASES = [
 @pytest.mark.parametrize("kernel", [(3, 3), (4, 4), (1, 1), (2, 3)])
 @pytest.mark.parametrize("kwargs", TRANSPOSE_CASES, ids=str)
 def test_conv_transpose2d_matches_f_conv_transpose2d(kernel, kwargs):
-    x, w, b = _leaves((2, 3, 5, 6), (3, 4, *kernel), (4,))
-    _check_forward_and_grads(lambda x, w, b: conv_transpose2d(x, w, b, **kwargs),
+    x, w, b = leaves((2, 3, 5, 6), (3, 4, *kernel), (4,))
+    check_forward_and_grads(lambda x, w, b: conv_transpose2d(x, w, b, **kwargs),
                              lambda x, w, b: F.conv_transpose2d(x, w, b, **kwargs), (x, w, b))
 
 
@@ -167,17 +145,17 @@ def test_layers_initialise_like_torch_and_load_its_weights():
     ours = Conv2d(3, 8, (3, 5), stride=2, padding=1)
     torch.manual_seed(0)
     ref = nn.Conv2d(3, 8, (3, 5), stride=2, padding=1)
-    assert _max_diff(ours.weight, ref.weight) == 0 and _max_diff(ours.bias, ref.bias) == 0
+    assert max_diff(ours.weight, ref.weight) == 0 and max_diff(ours.bias, ref.bias) == 0
     x = torch.randn(2, 3, 9, 9)
-    assert _max_diff(ours(x), ref(x)) < 1e-5
+    assert max_diff(ours(x), ref(x)) < 1e-5
 
     torch.manual_seed(1)
     ours_t = ConvTranspose2d(8, 3, 3, stride=2, padding=1, output_padding=1)
     torch.manual_seed(1)
     ref_t = nn.ConvTranspose2d(8, 3, 3, stride=2, padding=1, output_padding=1)
-    assert _max_diff(ours_t.weight, ref_t.weight) == 0 and _max_diff(ours_t.bias, ref_t.bias) == 0
+    assert max_diff(ours_t.weight, ref_t.weight) == 0 and max_diff(ours_t.bias, ref_t.bias) == 0
     y = torch.randn(2, 8, 5, 5)
-    assert _max_diff(ours_t(y), ref_t(y)) < 1e-5
+    assert max_diff(ours_t(y), ref_t(y)) < 1e-5
 
     no_bias = Conv2d(3, 4, 3, bias=False)
     no_bias.load_state_dict(nn.Conv2d(3, 4, 3, bias=False).state_dict())
@@ -207,10 +185,10 @@ def test_everything_runs_on_cuda():
     x, w, wt = (torch.randn(2, 3, 8, 8, generator=g), torch.randn(4, 3, 3, 3, generator=g),
                 torch.randn(3, 4, 3, 3, generator=g))
     xc, wc, wtc = x.cuda(), w.cuda(), wt.cuda()
-    assert _max_diff(conv2d(xc, wc, padding=1).cpu(), F.conv2d(x, w, padding=1)) < 1e-4
-    assert _max_diff(conv_transpose2d(xc, wtc, stride=2, padding=1, output_padding=1).cpu(),
+    assert max_diff(conv2d(xc, wc, padding=1).cpu(), F.conv2d(x, w, padding=1)) < 1e-4
+    assert max_diff(conv_transpose2d(xc, wtc, stride=2, padding=1, output_padding=1).cpu(),
                      F.conv_transpose2d(x, wt, stride=2, padding=1, output_padding=1)) < 1e-4
-    assert _max_diff(max_pool2d(xc, 2).cpu(), F.max_pool2d(x, 2)) == 0
+    assert max_diff(max_pool2d(xc, 2).cpu(), F.max_pool2d(x, 2)) == 0
     out = DigitsCNN().cuda()(torch.zeros(3, 1, 8, 8, device="cuda"))
     out.sum().backward()
     assert out.shape == (3, 10)

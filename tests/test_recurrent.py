@@ -5,18 +5,9 @@ from torch import nn
 
 from minigan.nn.recurrent import (CharLMConfig, LSTMCell, RNNCell, gradient_norms_over_time, lstm, rnn)
 
-TOL = 1e-5  # the project's bar; float64 agreement is in fact ~1e-15
+from torch_check import TOL, leaves, max_diff
+
 B, T, I, H = 3, 7, 5, 6
-
-
-def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
-    assert a.shape == b.shape
-    return (a - b).abs().max().item()
-
-
-def _inputs(*shapes, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    return [torch.randn(*s, generator=g, dtype=torch.float64, requires_grad=True) for s in shapes]
 
 
 def _param_grads(module):
@@ -28,21 +19,21 @@ def test_rnn_matches_nn_rnn_forward_and_gradients(with_h0):
     torch.manual_seed(0)
     ref = nn.RNN(I, H, batch_first=True).double()
     cell = RNNCell.from_torch(ref)
-    x, h0, w_out = _inputs((B, T, I), (B, H), (B, T, H))
+    x, h0, w_out = leaves((B, T, I), (B, H), (B, T, H))
     x2, h02 = x.detach().clone().requires_grad_(True), h0.detach().clone().requires_grad_(True)
 
     out, h = rnn(cell, x, h0 if with_h0 else None)  # (B, T, H), (B, H)
     ref_out, ref_h = ref(x2, h02[None] if with_h0 else None)  # (B, T, H), (1, B, H)
-    assert _max_diff(out, ref_out) < TOL and _max_diff(h, ref_h[0]) < TOL
+    assert max_diff(out, ref_out) < TOL and max_diff(h, ref_h[0]) < TOL
 
     # a loss that touches every output and the last state, so every gradient path is checked
     ((out * w_out.detach()).sum() + h.square().sum()).backward()
     ((ref_out * w_out.detach()).sum() + ref_h.square().sum()).backward()
-    assert _max_diff(x.grad, x2.grad) < TOL
+    assert max_diff(x.grad, x2.grad) < TOL
     if with_h0:
-        assert _max_diff(h0.grad, h02.grad) < TOL
+        assert max_diff(h0.grad, h02.grad) < TOL
     for ours, theirs in zip(_param_grads(cell), _param_grads(ref)):
-        assert _max_diff(ours, theirs) < TOL
+        assert max_diff(ours, theirs) < TOL
 
 
 @pytest.mark.parametrize("with_state", [False, True])
@@ -50,21 +41,21 @@ def test_lstm_matches_nn_lstm_forward_and_gradients(with_state):
     torch.manual_seed(1)
     ref = nn.LSTM(I, H, batch_first=True).double()
     cell = LSTMCell.from_torch(ref)
-    x, h0, c0, w_out = _inputs((B, T, I), (B, H), (B, H), (B, T, H), seed=1)
+    x, h0, c0, w_out = leaves((B, T, I), (B, H), (B, H), (B, T, H), seed=1)
     x2, h02, c02 = (t.detach().clone().requires_grad_(True) for t in (x, h0, c0))
 
     out, (h, c) = lstm(cell, x, (h0, c0) if with_state else None)
     ref_out, (ref_h, ref_c) = ref(x2, (h02[None], c02[None]) if with_state else None)
-    assert _max_diff(out, ref_out) < TOL
-    assert _max_diff(h, ref_h[0]) < TOL and _max_diff(c, ref_c[0]) < TOL
+    assert max_diff(out, ref_out) < TOL
+    assert max_diff(h, ref_h[0]) < TOL and max_diff(c, ref_c[0]) < TOL
 
     ((out * w_out.detach()).sum() + h.square().sum() + c.square().sum()).backward()
     ((ref_out * w_out.detach()).sum() + ref_h.square().sum() + ref_c.square().sum()).backward()
-    assert _max_diff(x.grad, x2.grad) < TOL
+    assert max_diff(x.grad, x2.grad) < TOL
     if with_state:
-        assert _max_diff(h0.grad, h02.grad) < TOL and _max_diff(c0.grad, c02.grad) < TOL
+        assert max_diff(h0.grad, h02.grad) < TOL and max_diff(c0.grad, c02.grad) < TOL
     for ours, theirs in zip(_param_grads(cell), _param_grads(ref)):
-        assert _max_diff(ours, theirs) < TOL
+        assert max_diff(ours, theirs) < TOL
 
 
 def test_lstm_gate_order_is_i_f_g_o():
@@ -89,7 +80,7 @@ def test_to_torch_round_trip_and_parameter_layout(Cell):
     x = torch.randn(B, T, I, dtype=torch.float64)
     module = cell.to_torch()
     ours = (rnn if Cell is RNNCell else lstm)(cell, x)[0]
-    assert _max_diff(ours, module(x)[0]) < 1e-12
+    assert max_diff(ours, module(x)[0]) < 1e-12
     assert all(torch.equal(p, q) for p, q in zip(Cell.from_torch(module).parameters(), cell.parameters()))
 
 
