@@ -20,6 +20,20 @@ def test_digits_split_is_stratified_disjoint_and_repeatable():
     assert torch.equal(again.X_train, d.X_train) and torch.equal(again.y_test, d.y_test)
 
 
+def test_digits_follow_the_default_dtype_or_the_one_asked_for():
+    d32 = load_digits()
+    assert load_digits(dtype=torch.float64).X_train.dtype == torch.float64
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # what the float64 chapters do
+    try:
+        d64 = load_digits(value_range=(-1, 1))
+    finally:
+        torch.set_default_dtype(before)
+    assert d64.X_train.dtype == torch.float64
+    # pixel values are k/16: exact in both precisions, so the two loads agree bit for bit
+    assert torch.equal(d64.X_train, (2 * d32.X_train - 1).double())
+
+
 def test_digits_flatten_and_gan_range():
     d = load_digits(flatten=True, value_range=(-1, 1))
     assert d.X_train.shape[1] == 64

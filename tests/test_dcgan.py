@@ -130,6 +130,9 @@ def test_digit_score_on_real_collapsed_and_noise(classifier, digits):
     assert noise.confidence < real.confidence - 0.15 and noise.inception_score < real.inception_score / 2
     # the value range is undone before classifying
     assert digit_score(classifier, (digits.X_test + 1) / 2, value_range=(0, 1)).counts.tolist() == real.counts.tolist()
+    # the classifier is float64 (identical on every CPU); float32 GAN outputs are cast to it
+    assert next(classifier.parameters()).dtype == torch.float64
+    assert digit_score(classifier, digits.X_test.float()).counts.tolist() == real.counts.tolist()
 
 
 def test_digit_score_errors(classifier):

@@ -24,20 +24,22 @@ class Digits(NamedTuple):
 
 
 def load_digits(*, test_fraction: float = 0.25, seed: int = 0, flatten: bool = False,
-                value_range: tuple[float, float] = (0.0, 1.0)) -> Digits:
-    """The 8 x 8 digits as float32 tensors, split per class so train and test have every digit.
+                value_range: tuple[float, float] = (0.0, 1.0), dtype: torch.dtype | None = None) -> Digits:
+    """The 8 x 8 digits as float tensors, split per class so train and test have every digit.
 
     Pixel values (0..16 in the source) are scaled linearly to ``value_range``:
     (0, 1) for classifiers, (-1, 1) for GANs whose generator ends in tanh.
     The split is stratified and drawn from ``seed``, so it is the same on every
-    machine.
+    machine. Images have ``dtype``, by default torch's default dtype (float32
+    unless a chapter switched to float64).
     """
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
     from sklearn.datasets import load_digits as _sk_load_digits  # bundled file, no network
 
     images, labels = _sk_load_digits(return_X_y=True)
-    X = torch.as_tensor(images, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0  # (N, 1, 8, 8) in [0, 1]
+    dtype = dtype or torch.get_default_dtype()
+    X = torch.as_tensor(images, dtype=dtype).reshape(-1, 1, 8, 8) / 16.0  # (N, 1, 8, 8) in [0, 1]
     lo, hi = value_range
     X = lo + (hi - lo) * X
     y = torch.as_tensor(labels, dtype=torch.long)  # (N,)
