@@ -1,0 +1,68 @@
+"""CycleGAN's configuration: the paper's recipe by default, plus presets that fit a CPU and a Colab GPU.
+
+Names follow the paper [zhu2017cyclegan] and, in brackets, the reference
+code's options: λ = ``lambda_cycle`` [``--lambda_A``, ``--lambda_B``], the
+identity weight as a fraction of λ [``--lambda_identity``], the history pool
+[``--pool_size``], the learning rate held for ``n_epochs`` and then decayed
+linearly over ``n_epochs_decay`` [``--n_epochs``, ``--n_epochs_decay``].
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..config import Presets
+
+__all__ = ["CycleGANConfig", "linear_decay_factor"]
+
+
+@dataclass
+class CycleGANConfig(Presets):
+    """Networks, losses and optimisation of a CycleGAN. The defaults are the paper's recipe at 256x256."""
+
+    image_size: int = 256
+    channels: int = 3
+    ngf: int = 64  # generator width: ngf, 2ngf, 4ngf channels
+    n_blocks: int = 9  # residual blocks: 9 for 256x256, 6 for 128x128 (the reference's resnet_9blocks/6blocks)
+    ndf: int = 64  # PatchGAN width
+    n_layers_d: int = 3  # 3 = the 70x70 PatchGAN
+    loss: str = "lsgan"  # a name in minigan.gan.LOSSES; the paper's least-squares loss, D's objective halved
+    lambda_cycle: float = 10.0  # λ, both directions
+    lambda_identity: float = 0.5  # identity loss weight, as a fraction of λ: 0.5 * 10 = 5
+    pool_size: int = 50  # history of fakes for D; 0 = off
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    batch_size: int = 1
+    n_epochs: int = 100  # epochs at the initial learning rate
+    n_epochs_decay: int = 100  # epochs of linear decay towards 0
+    epoch_steps: int | None = None  # iterations per epoch; None = one pass over the larger domain, as the reference
+
+    PRESETS: ClassVar[dict[str, dict]] = {
+        "paper": {},
+        # 128x128 on a Colab GPU: the reference's 6-block generator, a shorter schedule
+        "gpu": {"image_size": 128, "n_blocks": 6, "n_epochs": 20, "n_epochs_decay": 20},
+        # small images and narrow networks for a 2-core CPU; a 2-layer PatchGAN (34x34 patches) suits 32x32.
+        # Provisional: its budget is to be tuned against the scenes benchmark of the CycleGAN chapter.
+        "cpu": {"image_size": 32, "ngf": 16, "n_blocks": 3, "ndf": 16, "n_layers_d": 2, "lr": 1e-3,
+                "batch_size": 4, "n_epochs": 6, "n_epochs_decay": 4, "epoch_steps": 50},
+    }
+
+    def __post_init__(self):
+        if self.image_size % 4:
+            raise ValueError(f"image_size must be divisible by 4 (the generator halves it twice), got {self.image_size}")
+
+    @property
+    def total_epochs(self) -> int:
+        return self.n_epochs + self.n_epochs_decay
+
+
+def linear_decay_factor(epoch: int, n_epochs: int, n_epochs_decay: int) -> float:
+    """The learning-rate multiplier for 0-based ``epoch``, exactly as the reference's ``linear`` policy.
+
+    1.0 for the first ``n_epochs`` epochs, then 1 - (epoch + 1 - n_epochs) / (n_epochs_decay + 1):
+    with the paper's 100 + 100 epochs, epoch 100 trains at 100/101 of the rate
+    and the last one (199) at 1/101; the rate reaches 0 only after training.
+    """
+    if epoch < 0:
+        raise ValueError(f"epoch must be >= 0, got {epoch}")
+    return 1.0 - max(0, epoch + 1 - n_epochs) / float(n_epochs_decay + 1)

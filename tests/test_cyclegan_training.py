@@ -1,0 +1,101 @@
+"""CycleGAN's training step against the reference's recipe: what each step updates, what each loss is,
+and a 16x16 smoke run of the whole loop with its learning-rate schedule."""
+import math
+
+import pytest
+import torch
+
+from minigan.cyclegan import (CycleGANConfig, ImagePool, discriminator_step, generator_step, make_cyclegan,
+                              make_optimizers, train_cyclegan)
+from minigan.gan.losses import d_loss_lsgan
+
+TINY = dict(image_size=16, ngf=4, n_blocks=1, ndf=4, n_layers_d=2, batch_size=2)
+
+
+@pytest.fixture
+def setup():
+    cfg = CycleGANConfig(**TINY)
+    model = make_cyclegan(cfg, generator=torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.rand(2, 3, 16, 16, generator=g) * 2 - 1, torch.rand(2, 3, 16, 16, generator=g) * 2 - 1
+    return model, x, y
+
+
+def snapshot(*nets):
+    return [p.detach().clone() for n in nets for p in n.parameters()]
+
+
+def changed(before, *nets):
+    return [not torch.equal(a, b) for a, b in zip(before, [p for n in nets for p in n.parameters()])]
+
+
+def test_generator_step_updates_G_and_F_only(setup):
+    model, x, y = setup
+    opt_G, _ = make_optimizers(model)
+    gens, discs = snapshot(model.G, model.F), snapshot(model.D_X, model.D_Y)
+    logs, fake_x, fake_y = generator_step(model, opt_G, x, y)
+    assert all(changed(gens, model.G, model.F)) and not any(changed(discs, model.D_X, model.D_Y))
+    assert all(p.grad is None for n in (model.D_X, model.D_Y) for p in n.parameters())  # D got no gradient
+    assert all(p.requires_grad for n in (model.D_X, model.D_Y) for p in n.parameters())  # and is unfrozen after
+    assert not fake_x.requires_grad and fake_y.shape == y.shape
+    assert set(logs) == {"g_gan", "f_gan", "cycle_x", "cycle_y", "idt_x", "idt_y", "g_total"}
+    assert logs["g_total"] == pytest.approx(sum(v for k, v in logs.items() if k != "g_total"), rel=1e-6)
+
+
+def test_generator_losses_are_the_papers(setup):
+    model, x, y = setup
+    before = make_cyclegan(model.cfg, generator=torch.Generator().manual_seed(0))  # the same weights
+    opt_G, _ = make_optimizers(model)
+    logs, _, _ = generator_step(model, opt_G, x, y)
+    with torch.no_grad():
+        G, F_, D_X, D_Y = before.G, before.F, before.D_X, before.D_Y
+        assert logs["cycle_x"] == pytest.approx(10 * (F_(G(x)) - x).abs().mean().item(), rel=1e-5)  # λ ||F(G(x)) - x||
+        assert logs["cycle_y"] == pytest.approx(10 * (G(F_(y)) - y).abs().mean().item(), rel=1e-5)
+        assert logs["idt_y"] == pytest.approx(5 * (G(y) - y).abs().mean().item(), rel=1e-5)  # 0.5 λ ||G(y) - y||
+        assert logs["idt_x"] == pytest.approx(5 * (F_(x) - x).abs().mean().item(), rel=1e-5)
+        assert logs["g_gan"] == pytest.approx(((D_Y(G(x)) - 1) ** 2).mean().item(), rel=1e-5)  # LSGAN: (D-1)²
+        assert logs["f_gan"] == pytest.approx(((D_X(F_(y)) - 1) ** 2).mean().item(), rel=1e-5)
+
+
+def test_identity_loss_can_be_switched_off():
+    cfg = CycleGANConfig(**TINY, lambda_identity=0.0)
+    model = make_cyclegan(cfg)
+    opt_G, _ = make_optimizers(model)
+    logs, _, _ = generator_step(model, opt_G, torch.zeros(2, 3, 16, 16), torch.zeros(2, 3, 16, 16))
+    assert "idt_x" not in logs and "idt_y" not in logs
+
+
+def test_discriminator_step_updates_D_X_and_D_Y_only(setup):
+    model, x, y = setup
+    _, opt_D = make_optimizers(model)
+    fake_x, fake_y = model.F(y), model.G(x)  # with graphs back to F and G: the step must not use them
+    gens, discs = snapshot(model.G, model.F), snapshot(model.D_X, model.D_Y)
+    with torch.no_grad():
+        expected_y = d_loss_lsgan(model.D_Y(y), model.D_Y(fake_y)).item()  # ½ (D(y)-1)² + ½ D(G(x))², means
+    logs = discriminator_step(model, opt_D, x, y, fake_x, fake_y, ImagePool(0), ImagePool(0))
+    assert all(changed(discs, model.D_X, model.D_Y)) and not any(changed(gens, model.G, model.F))
+    assert all(p.grad is None for n in (model.G, model.F) for p in n.parameters())
+    assert logs["d_y"] == pytest.approx(expected_y, rel=1e-6)
+
+
+def test_translate_directions(setup):
+    model, x, _ = setup
+    assert torch.equal(model.translate(x, to="y"), model.G(x).detach())
+    assert torch.equal(model.translate(x, to="x"), model.F(x).detach())
+    with pytest.raises(ValueError):
+        model.translate(x, to="z")
+
+
+def test_smoke_run_16x16_with_the_schedule():
+    g = torch.Generator().manual_seed(0)
+    data_x, data_y = torch.rand(6, 3, 16, 16, generator=g) * 2 - 1, torch.rand(5, 3, 16, 16, generator=g) * 2 - 1
+    cfg = CycleGANConfig(**TINY, lr=1e-3, n_epochs=1, n_epochs_decay=2, epoch_steps=3, pool_size=4)
+    model = train_cyclegan(cfg, data_x, data_y, seed=0, progress=False)
+    h = model.history
+    assert len(h["g_total"]) == 9 and all(math.isfinite(v) for k in h for v in h[k])
+    # epoch 0 at the full rate, then 1 - 1/3 and 1 - 2/3 (the reference's linear rule)
+    assert h["lr"] == pytest.approx([1e-3] * 3 + [2e-3 / 3] * 3 + [1e-3 / 3] * 3)
+    again = train_cyclegan(cfg, data_x, data_y, seed=0, progress=False)
+    assert torch.equal(model.translate(data_x), again.translate(data_x))  # seeded runs repeat
+    with pytest.raises(ValueError, match="images"):
+        train_cyclegan(cfg, data_x[:, :1], data_y, progress=False)
