@@ -24,6 +24,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from ..gan.dcgan import dcgan_init_
+
 __all__ = ["ResnetBlock", "ResnetGenerator", "PatchDiscriminator", "init_weights", "receptive_field"]
 
 
@@ -104,18 +106,10 @@ def receptive_field(module: nn.Module) -> int:
     return size
 
 
-@torch.no_grad()
 def init_weights(module: nn.Module, *, std: float = 0.02, generator: torch.Generator | None = None) -> nn.Module:
     """The reference's ``init_type='normal'``, in place: conv weights ~ N(0, std), biases 0. Returns ``module``.
 
-    (Affine norm layers would get scale ~ N(1, std); CycleGAN's instance norm has none.)
+    This is DCGAN's initialisation [radford2016dcgan], so it is
+    :func:`minigan.gan.dcgan.dcgan_init_` under the reference's name.
     """
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            m.weight.normal_(0.0, std, generator=generator)
-            if m.bias is not None:
-                m.bias.zero_()
-        elif isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm2d)) and m.weight is not None:
-            m.weight.normal_(1.0, std, generator=generator)
-            m.bias.zero_()
-    return module
+    return dcgan_init_(module, std=std, generator=generator)
