@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
-from minigan.cyclegan import (CycleGANConfig, ImagePool, discriminator_step, generator_step, make_cyclegan,
-                              make_optimizers, train_cyclegan)
+from minigan.cyclegan import (CycleGANConfig, ImagePool, discriminator_step, fit_cyclegan, generator_step,
+                              make_cyclegan, make_optimizers, train_cyclegan)
 from minigan.gan.losses import d_loss_lsgan
 
 TINY = dict(image_size=16, ngf=4, n_blocks=1, ndf=4, n_layers_d=2, batch_size=2)
@@ -99,3 +99,17 @@ def test_smoke_run_16x16_with_the_schedule():
     assert torch.equal(model.translate(data_x), again.translate(data_x))  # seeded runs repeat
     with pytest.raises(ValueError, match="images"):
         train_cyclegan(cfg, data_x[:, :1], data_y, progress=False)
+
+
+def test_fit_trains_a_model_in_place_and_callbacks_can_stop_it():
+    g = torch.Generator().manual_seed(0)
+    data = torch.rand(4, 3, 16, 16, generator=g) * 2 - 1
+    cfg = CycleGANConfig(**TINY, n_epochs=2, n_epochs_decay=2, epoch_steps=5)
+    model = make_cyclegan(cfg, generator=g)
+    before = [p.detach().clone() for p in model.G.parameters()]
+    seen = []
+    history = fit_cyclegan(model, data, data.flip(-1), generator=g, progress=False,
+                           callbacks=[lambda i, logs, h: seen.append(model.translate(data[:1])) or i == 2])
+    assert len(history["g_total"]) == 3 and model.history is history  # stopped after the third iteration
+    assert not torch.equal(before[0], next(model.G.parameters()))
+    assert not torch.equal(seen[0], seen[-1])  # the callback sees the model as it trains

@@ -38,7 +38,7 @@ from .networks import PatchDiscriminator, ResnetGenerator, init_weights
 from .pool import ImagePool
 
 __all__ = ["CycleGAN", "make_cyclegan", "make_optimizers", "generator_step", "discriminator_step",
-           "train_cyclegan"]
+           "fit_cyclegan", "train_cyclegan"]
 
 
 @dataclass
@@ -118,32 +118,30 @@ def discriminator_step(model: CycleGAN, opt_D: torch.optim.Optimizer, real_x: Te
     return {"d_x": d_x.item(), "d_y": d_y.item()}
 
 
-def train_cyclegan(cfg: CycleGANConfig, data_x: Tensor, data_y: Tensor, *, seed: int = 0,
-                   device: torch.device | str = "cpu", callbacks: Iterable[CallbackLike] = (),
-                   progress: bool = True, desc: str = "CycleGAN", **overrides) -> CycleGAN:
-    """Seed, build and train a CycleGAN on unpaired images ``data_x`` (N, C, H, W) and ``data_y`` (M, C, H, W).
+def fit_cyclegan(model: CycleGAN, data_x: Tensor, data_y: Tensor, *, generator: torch.Generator | None = None,
+                 callbacks: Iterable[CallbackLike] = (), progress: bool = True, desc: str = "CycleGAN") -> History:
+    """Train ``model`` in place on unpaired images ``data_x`` (N, C, H, W) and ``data_y`` (M, C, H, W).
 
-    Batches of x and y are drawn independently (the data are unpaired). One
-    epoch is ``cfg.epoch_steps`` iterations, or one pass over the larger
-    domain; the learning rate of both optimisers follows
+    Batches of x and y are drawn independently (the data are unpaired), with
+    ``generator``. One epoch is ``cfg.epoch_steps`` iterations, or one pass
+    over the larger domain; the learning rate of both optimisers follows
     :func:`linear_decay_factor`, stepped once per epoch, as in the reference.
-    ``overrides`` replace fields of ``cfg``. Returns the trained CycleGAN,
-    with every step's losses and learning rate in ``.history``.
+    ``callbacks`` run after every iteration (any returning True stops
+    training). Returns every iteration's losses and learning rate, also stored
+    as ``model.history``.
     """
-    cfg = replace(cfg, **overrides)
+    cfg = model.cfg
     for name, d in (("data_x", data_x), ("data_y", data_y)):
         if d.dim() != 4 or d.shape[1] != cfg.channels:
             raise ValueError(f"{name} must be images (N, {cfg.channels}, H, W), got {tuple(d.shape)}")
-    seed_everything(seed)
-    g = torch.Generator().manual_seed(seed)
-    model = make_cyclegan(cfg, device=device, generator=g)
+    device = next(model.G.parameters()).device
     opt_G, opt_D = make_optimizers(model)
     lr_factor = lambda e: linear_decay_factor(e, cfg.n_epochs, cfg.n_epochs_decay)  # noqa: E731
     schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lr_factor) for opt in (opt_G, opt_D)]
     epoch_steps = cfg.epoch_steps or -(-max(len(data_x), len(data_y)) // cfg.batch_size)
-    xs = batches(data_x, batch_size=cfg.batch_size, generator=g, device=device)
-    ys = batches(data_y, batch_size=cfg.batch_size, generator=g, device=device)
-    pool_x, pool_y = ImagePool(cfg.pool_size, generator=g), ImagePool(cfg.pool_size, generator=g)
+    xs = batches(data_x, batch_size=cfg.batch_size, generator=generator, device=device)
+    ys = batches(data_y, batch_size=cfg.batch_size, generator=generator, device=device)
+    pool_x, pool_y = ImagePool(cfg.pool_size, generator=generator), ImagePool(cfg.pool_size, generator=generator)
     loss = get_loss(cfg.loss)
 
     def step(i: int) -> dict[str, float]:
@@ -158,4 +156,20 @@ def train_cyclegan(cfg: CycleGANConfig, data_x: Tensor, data_y: Tensor, *, seed:
         return logs
 
     model.history = fit(step, cfg.total_epochs * epoch_steps, callbacks=callbacks, progress=progress, desc=desc)
+    return model.history
+
+
+def train_cyclegan(cfg: CycleGANConfig, data_x: Tensor, data_y: Tensor, *, seed: int = 0,
+                   device: torch.device | str = "cpu", callbacks: Iterable[CallbackLike] = (),
+                   progress: bool = True, desc: str = "CycleGAN", **overrides) -> CycleGAN:
+    """Seed, build (:func:`make_cyclegan`) and train (:func:`fit_cyclegan`) a CycleGAN; returns it.
+
+    ``overrides`` replace fields of ``cfg``. Initial weights, batches and the
+    pools' coin flips all come from one generator seeded with ``seed``.
+    """
+    cfg = replace(cfg, **overrides)
+    seed_everything(seed)
+    g = torch.Generator().manual_seed(seed)
+    model = make_cyclegan(cfg, device=device, generator=g)
+    fit_cyclegan(model, data_x, data_y, generator=g, callbacks=callbacks, progress=progress, desc=desc)
     return model
