@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Benchmark minigan's CycleGAN: seconds per training iteration, and time to quality on the scenes benchmark.
+
+    python bench/cyclegan.py                 # everything (about 15 minutes on 2 CPU cores)
+    python bench/cyclegan.py --only speed    # just the per-iteration times
+    python bench/cyclegan.py --only quality --cap 300
+
+Prints one JSON object:
+
+- ``speed``: median seconds per iteration (one generator step and one
+  discriminator step, batch 1, as the reference's ``optimize_parameters``) for
+  the architecture configs ``256/ngf64/9``, ``128/ngf64/6``, ``64/ngf32/6`` and
+  ``32/ngf16/3`` (image side / generator width / residual blocks), each with the
+  reference's default 70x70 PatchGAN (ndf 64, 3 layers), next to the reference
+  code's time measured on the same kind of machine, when given.
+- ``quality``: for the ``cpu`` preset and for the ``paper`` recipe at the same
+  32x32 resolution, the training seconds (evaluation excluded) and iterations
+  until the mean L1 error against the ground truth of held-out scene pairs is
+  at most ``--bar`` in both directions, or ``null`` if not reached within
+  ``--cap`` seconds; and the speed-up of the preset over the recipe.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from minigan.cyclegan import (CycleGANConfig, ImagePool, discriminator_step, fit_cyclegan,  # noqa: E402
+                              generator_step, make_cyclegan, make_optimizers)
+from minigan.data.scenes import scene_pairs, unpaired_scenes  # noqa: E402
+
+# (name, image side, ngf, residual blocks) and the reference code's seconds per iteration on a 2-core CPU
+SPEED_CONFIGS = [("256/ngf64/9", 256, 64, 9), ("128/ngf64/6", 128, 64, 6), ("64/ngf32/6", 64, 32, 6),
+                 ("32/ngf16/3", 32, 16, 3)]
+REFERENCE_SECONDS = {"256/ngf64/9": 14.9, "128/ngf64/6": 2.70, "64/ngf32/6": 0.28, "32/ngf16/3": 0.050}
+
+
+def seconds_per_iteration(size: int, ngf: int, n_blocks: int, *, iters: int, warmup: int = 1) -> float:
+    """Median wall time of one full training iteration (G step, then D step) at batch 1."""
+    cfg = CycleGANConfig(image_size=size, ngf=ngf, n_blocks=n_blocks)  # ndf 64, 3-layer PatchGAN, pool 50
+    model = make_cyclegan(cfg, generator=torch.Generator().manual_seed(0))
+    opt_G, opt_D = make_optimizers(model)
+    pool_x, pool_y = ImagePool(cfg.pool_size), ImagePool(cfg.pool_size)
+    g = torch.Generator().manual_seed(1)
+    times = []
+    for i in range(warmup + iters):
+        x, y = (torch.rand(1, 3, size, size, generator=g) * 2 - 1 for _ in range(2))
+        start = time.perf_counter()
+        _, fake_x, fake_y = generator_step(model, opt_G, x, y)
+        discriminator_step(model, opt_D, x, y, fake_x, fake_y, pool_x, pool_y)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_to_quality(cfg: CycleGANConfig, *, bar: float, cap: float, every: int, seed: int = 0) -> dict:
+    """Train ``cfg`` on the scenes until held-out L1 <= ``bar`` both ways (checked every ``every`` iterations)."""
+    data = unpaired_scenes(512, cfg.image_size, seed=seed)
+    pairs = scene_pairs(64, cfg.image_size, seed=seed + 1)
+    model = make_cyclegan(cfg, generator=torch.Generator().manual_seed(seed))
+    state = {"train_s": 0.0, "last": time.perf_counter(), "result": None}
+
+    def check(i, logs, history):
+        if (i + 1) % every:
+            return False
+        now = time.perf_counter()
+        state["train_s"] += now - state["last"]
+        ab = (model.translate(pairs.A, to="y") - pairs.B).abs().mean().item()
+        ba = (model.translate(pairs.B, to="x") - pairs.A).abs().mean().item()
+        state["result"] = {"iterations": i + 1, "train_seconds": round(state["train_s"], 1),
+                           "l1_a2b": round(ab, 4), "l1_b2a": round(ba, 4), "reached": ab <= bar and ba <= bar}
+        state["last"] = time.perf_counter()  # evaluation time is not training time
+        return state["result"]["reached"] or state["train_s"] >= cap
+
+    fit_cyclegan(model, data.A, data.B, generator=torch.Generator().manual_seed(seed + 1), callbacks=[check],
+                 progress=False)
+    return state["result"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", choices=["speed", "quality"], help="run one part only")
+    ap.add_argument("--iters", type=int, default=3, help="timed iterations per speed config (after 1 warm-up)")
+    ap.add_argument("--bar", type=float, default=0.10, help="L1 quality bar, images in [-1, 1]")
+    ap.add_argument("--cap", type=float, default=600, help="training seconds allowed to reach the bar")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    ap.add_argument("--configs", nargs="*", default=None, help="speed configs to run (default: all four)")
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    out: dict = {"machine": {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+                             "torch": torch.__version__}}
+    if args.only in (None, "speed"):
+        out["speed"] = []
+        for name, size, ngf, blocks in SPEED_CONFIGS:
+            if args.configs is not None and name not in args.configs:
+                continue
+            s = seconds_per_iteration(size, ngf, blocks, iters=args.iters if size >= 128 else 5 * args.iters)
+            ref = REFERENCE_SECONDS.get(name)
+            out["speed"].append({"config": name, "seconds_per_iteration": round(s, 4), "reference_seconds": ref,
+                                 "no_slower": None if ref is None else s <= ref})
+            print(f"speed {name}: {s:.4f} s/it", file=sys.stderr, flush=True)
+    if args.only in (None, "quality"):
+        cpu = CycleGANConfig.from_preset("cpu")
+        paper = CycleGANConfig.from_preset("paper", image_size=cpu.image_size)
+        runs = {}
+        for name, cfg, every in [("cpu", cpu, 50), ("paper", paper, 200)]:
+            runs[name] = time_to_quality(cfg, bar=args.bar, cap=args.cap, every=every)
+            print(f"quality {name}: {runs[name]}", file=sys.stderr, flush=True)
+        fast, slow = runs["cpu"], runs["paper"]
+        if fast["reached"]:
+            ratio = slow["train_seconds"] / fast["train_seconds"]
+            speedup = {"at_least" if not slow["reached"] else "equals": round(ratio, 1)}
+        else:
+            speedup = None
+        out["quality"] = {"bar_l1": args.bar, "cap_seconds": args.cap, "cpu": fast, "paper_at_same_size": slow,
+                          "cpu_speedup": speedup}
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
