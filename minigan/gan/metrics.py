@@ -34,7 +34,7 @@ from ..data.digits import load_digits
 from ..nn.conv import DigitsCNN
 from ..train import evaluate, fit_classifier
 
-__all__ = ["DigitScore", "digit_score", "train_digit_classifier"]
+__all__ = ["DigitScore", "digit_probabilities", "digit_score", "train_digit_classifier"]
 
 
 @dataclass
@@ -75,6 +75,28 @@ def train_digit_classifier(*, steps: int = 500, seed: int = 0, device: torch.dev
 
 
 @torch.no_grad()
+def digit_probabilities(classifier: nn.Module, images: Tensor, *, value_range: tuple[float, float] = (-1, 1),
+                        batch_size: int = 2048) -> Tensor:
+    """The classifier's softmax (B, K), float64 on the CPU, for ``images`` (B, 1, 8, 8) in ``value_range``.
+
+    ``images`` are mapped to [0, 1], the range the classifier was trained on,
+    and cast to its dtype. The classifier runs in eval mode; its mode is restored.
+    """
+    if images.dim() != 4 or images.shape[1:] != (1, 8, 8):
+        raise ValueError(f"images must be a batch of digits of shape (B, 1, 8, 8), got {tuple(images.shape)}")
+    param = next(classifier.parameters())
+    lo, hi = value_range
+    x = (images.to(param.dtype) - lo) / (hi - lo)  # (B, 1, 8, 8) in [0, 1], in the classifier's dtype
+    was_training = classifier.training
+    classifier.eval()
+    try:
+        return torch.cat([classifier(x[i:i + batch_size].to(param.device)).softmax(dim=1).cpu()
+                          for i in range(0, len(x), batch_size)]).double()  # (B, K)
+    finally:
+        classifier.train(was_training)
+
+
+@torch.no_grad()
 def digit_score(classifier: nn.Module, images: Tensor, *, value_range: tuple[float, float] = (-1, 1),
                 min_share: float = 0.02, batch_size: int = 2048) -> DigitScore:
     """Coverage, class entropy, confidence and Inception Score of ``images`` (B, 1, 8, 8) under ``classifier``.
@@ -84,24 +106,14 @@ def digit_score(classifier: nn.Module, images: Tensor, *, value_range: tuple[flo
     of the images are predicted as it (0.02 = a fifth of the uniform share for
     10 classes). The classifier runs in eval mode; its mode is restored.
     """
-    if images.dim() != 4 or images.shape[1:] != (1, 8, 8):
-        raise ValueError(f"images must be a batch of digits of shape (B, 1, 8, 8), got {tuple(images.shape)}")
     if len(images) < 2:
         raise ValueError(f"need at least 2 images to measure coverage, got {len(images)}")
     if not 0 < min_share < 1:
         raise ValueError(f"min_share must be between 0 and 1, got {min_share}")
-    param = next(classifier.parameters())
-    lo, hi = value_range
-    x = (images.to(param.dtype) - lo) / (hi - lo)  # (B, 1, 8, 8) in [0, 1], in the classifier's dtype
-    was_training = classifier.training
-    classifier.eval()
-    device = param.device
-    probs = torch.cat([classifier(x[i:i + batch_size].to(device)).softmax(dim=1).cpu()
-                       for i in range(0, len(x), batch_size)]).double()  # (B, K)
-    classifier.train(was_training)
+    probs = digit_probabilities(classifier, images, value_range=value_range, batch_size=batch_size)  # (B, K)
     K = probs.shape[1]
     counts = torch.bincount(probs.argmax(dim=1), minlength=K)  # (K,)
-    share = counts.double() / len(x)
+    share = counts.double() / len(images)
     hist_entropy = max(0.0, -(share[share > 0] * share[share > 0].log()).sum().item())  # no -0.0 for one class
     entropy = lambda p: -(p * p.clamp_min(1e-12).log()).sum(dim=-1)  # noqa: E731
     is_ = math.exp((entropy(probs.mean(dim=0)) - entropy(probs).mean()).item())
