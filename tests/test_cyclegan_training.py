@@ -65,6 +65,16 @@ def test_identity_loss_can_be_switched_off():
     assert "idt_x" not in logs and "idt_y" not in logs
 
 
+def test_cycle_loss_can_be_switched_off_and_identity_keeps_its_weight(setup):
+    model, x, y = setup
+    model.cfg = CycleGANConfig(**TINY, cycle_loss=False)
+    before = make_cyclegan(model.cfg, generator=torch.Generator().manual_seed(0))  # the same weights
+    logs, _, _ = generator_step(model, make_optimizers(model)[0], x, y)
+    assert set(logs) == {"g_gan", "f_gan", "idt_x", "idt_y", "g_total"}
+    with torch.no_grad():
+        assert logs["idt_y"] == pytest.approx(5 * (before.G(y) - y).abs().mean().item(), rel=1e-5)
+
+
 def test_discriminator_step_updates_D_X_and_D_Y_only(setup):
     model, x, y = setup
     _, opt_D = make_optimizers(model)
@@ -76,6 +86,40 @@ def test_discriminator_step_updates_D_X_and_D_Y_only(setup):
     assert all(changed(discs, model.D_X, model.D_Y)) and not any(changed(gens, model.G, model.F))
     assert all(p.grad is None for n in (model.G, model.F) for p in n.parameters())
     assert logs["d_y"] == pytest.approx(expected_y, rel=1e-6)
+
+
+@pytest.mark.parametrize("lambda_identity", [0.5, 0.0])
+def test_stacked_calls_compute_what_separate_calls_do(monkeypatch, lambda_identity):
+    """The steps may stack a network's inputs into one call; losses and gradients must not change."""
+    import minigan.cyclegan.trainer as trainer
+    g = torch.Generator().manual_seed(1)
+    x, y = (torch.rand(n, 3, 16, 16, generator=g, dtype=torch.float64) * 2 - 1 for n in (2, 3))
+    runs = {}
+    for limit in (2 ** 20, 0):  # stacked (16x16 is far below the limit), then one call per input
+        monkeypatch.setattr(trainer, "STACK_MAX_FLOATS", limit)
+        model = make_cyclegan(CycleGANConfig(**TINY, lambda_identity=lambda_identity),
+                              generator=torch.Generator().manual_seed(0))
+        for net in (model.G, model.F, model.D_X, model.D_Y):
+            net.double()  # in float64 the two ways agree to rounding, not just to float32's 1e-4
+        opt_G, opt_D = make_optimizers(model)
+        g_logs, fake_x, fake_y = generator_step(model, opt_G, x, y)
+        g_grads = [p.grad.clone() for n in (model.G, model.F) for p in n.parameters()]
+        d_logs = discriminator_step(model, opt_D, x, y, fake_x, fake_y, ImagePool(0), ImagePool(0))
+        d_grads = [p.grad.clone() for n in (model.D_X, model.D_Y) for p in n.parameters()]
+        runs[limit] = g_logs, d_logs, g_grads, d_grads
+    (g1, d1, gg1, dg1), (g2, d2, gg2, dg2) = runs[2 ** 20], runs[0]
+    assert g1 == pytest.approx(g2, rel=1e-12) and d1 == pytest.approx(d2, rel=1e-12)
+    for a, b in zip(gg1 + dg1, gg2 + dg2):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_optimizers_are_the_papers_adam():
+    model = make_cyclegan(CycleGANConfig(**TINY))
+    opt_G, opt_D = make_optimizers(model)
+    for opt, nets in ((opt_G, (model.G, model.F)), (opt_D, (model.D_X, model.D_Y))):
+        assert isinstance(opt, torch.optim.Adam) and opt.defaults["fused"]  # PyTorch's one-pass Adam on a CPU
+        assert opt.defaults["lr"] == 2e-4 and opt.defaults["betas"] == (0.5, 0.999)
+        assert {id(p) for p in opt.param_groups[0]["params"]} == {id(p) for n in nets for p in n.parameters()}
 
 
 def test_translate_directions(setup):

@@ -70,6 +70,8 @@ def test_unpaired_is_deterministic_and_from_different_scenes():
 def test_pairs_are_the_same_scene_and_held_out():
     p = scene_pairs(16, 32, seed=1)
     assert all(torch.equal(shape_mask(a, SAND), shape_mask(b, GRASS)) for a, b in zip(p.A, p.B))
+    assert all(torch.equal(m[0], shape_mask(a, SAND)) for m, a in zip(p.mask, p.A))  # the mask is the shapes
+    assert p.mask.shape == (16, 1, 32, 32) and p.mask.dtype == torch.bool
     train = unpaired_scenes(64, 32, seed=0)
     train_masks = [shape_mask(x, SAND) for x in train.A]
     assert not any(torch.equal(shape_mask(a, SAND), m) for a in p.A for m in train_masks)

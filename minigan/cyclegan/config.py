@@ -29,6 +29,7 @@ class CycleGANConfig(Presets):
     loss: str = "lsgan"  # a name in minigan.gan.LOSSES; the paper's least-squares loss, D's objective halved
     lambda_cycle: float = 10.0  # λ, both directions
     lambda_identity: float = 0.5  # identity loss weight, as a fraction of λ: 0.5 * 10 = 5
+    cycle_loss: bool = True  # False drops both cycle terms (an ablation); the identity loss keeps its weight λ·λ_id
     pool_size: int = 50  # history of fakes for D; 0 = off
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)

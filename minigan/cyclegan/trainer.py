@@ -14,6 +14,8 @@ One training iteration, in the reference's order:
        + λ·λ_id ||G(y) - y||₁ + λ·λ_id ||F(x) - x||₁         # identity: leave the target domain alone
 
    with λ = 10, λ_id = 0.5 and L1 means over pixels. G and F share one Adam.
+   For ablations, ``cfg.cycle_loss=False`` drops the cycle terms and
+   ``cfg.lambda_identity=0`` the identity terms.
 2. **Discriminator step**: D_Y on real y against G(x) drawn through the
    history pool of y-fakes, D_X on real x against F(y) through the x-pool,
    each with the least-squares loss halved (``d_loss_lsgan``). D_X and D_Y
@@ -72,28 +74,55 @@ def make_cyclegan(cfg: CycleGANConfig, *, device: torch.device | str = "cpu",
 
 
 def make_optimizers(model: CycleGAN) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
-    """One Adam for G and F together, one for D_X and D_Y together, as in the reference."""
+    """One Adam for G and F together, one for D_X and D_Y together, as in the reference.
+
+    On a CPU or CUDA device the Adams are PyTorch's fused kernels: the same
+    algorithm in one pass over memory instead of a dozen, which matters here
+    because the discriminators hold most of the parameters.
+    """
     cfg = model.cfg
-    opt_G = torch.optim.Adam(itertools.chain(model.G.parameters(), model.F.parameters()), lr=cfg.lr, betas=cfg.betas)
-    opt_D = torch.optim.Adam(itertools.chain(model.D_X.parameters(), model.D_Y.parameters()), lr=cfg.lr,
-                             betas=cfg.betas)
-    return opt_G, opt_D
+    fused = next(model.G.parameters()).device.type in ("cpu", "cuda")
+    adam = lambda *nets: torch.optim.Adam(itertools.chain(*(n.parameters() for n in nets)),  # noqa: E731
+                                          lr=cfg.lr, betas=cfg.betas, fused=fused)
+    return adam(model.G, model.F), adam(model.D_X, model.D_Y)
+
+
+# Stacking several inputs into one call of a network computes exactly what separate calls would (instance
+# norm normalises each image on its own) and saves per-call overhead. On a CPU that pays while one image's
+# widest activation stays small. Measured on 2 cores (forward + backward, a pair stacked vs one by one):
+# generator 64x64/ngf 32 8% faster, 128x128/ngf 64 even, 256x256/ngf 64 5% slower; PatchGAN (ndf 64)
+# 32% faster at 64x64, 9% at 128x128, 4% at 256x256.
+STACK_MAX_FLOATS = 2 ** 20  # per image, in the network's widest layer
+
+
+def _apply(net: torch.nn.Module, *inputs: Tensor, widest: int) -> list[Tensor]:
+    """``[net(t) for t in inputs]``, in one stacked call when that is faster (``widest``: floats per image)."""
+    if len(inputs) > 1 and (inputs[0].is_cuda or widest <= STACK_MAX_FLOATS):
+        return list(net(torch.cat(inputs)).split([len(t) for t in inputs]))
+    return [net(t) for t in inputs]
 
 
 def generator_step(model: CycleGAN, opt_G: torch.optim.Optimizer, real_x: Tensor, real_y: Tensor,
                    loss: GANLoss | None = None) -> tuple[dict[str, float], Tensor, Tensor]:
-    """One update of G and F through frozen discriminators. Returns the logs and the fakes (G(x), F(y))."""
+    """One update of G and F through frozen discriminators. Returns the logs and the fakes (G(x), F(y)).
+
+    G's two inputs, x (to make fakes) and y (for the identity loss), may go
+    through it as one stacked batch (see :data:`STACK_MAX_FLOATS`), and F's likewise.
+    """
     m, cfg = model, model.cfg
     loss = loss or get_loss(cfg.loss)
     lam, lam_id = cfg.lambda_cycle, cfg.lambda_cycle * cfg.lambda_identity
+    widest = cfg.ngf * real_x.shape[-2] * real_x.shape[-1]  # the generator's first and last layers: ngf x H x W
     with frozen(m.D_X, m.D_Y):
-        fake_y, fake_x = m.G(real_x), m.F(real_y)  # G(x), F(y)
-        logs = {"g_gan": loss.g(m.D_Y(fake_y)), "f_gan": loss.g(m.D_X(fake_x)),
-                "cycle_x": lam * F_.l1_loss(m.F(fake_y), real_x),  # || F(G(x)) - x ||
-                "cycle_y": lam * F_.l1_loss(m.G(fake_x), real_y)}  # || G(F(y)) - y ||
+        fake_y, *idt_y = _apply(m.G, real_x, *([real_y] if lam_id > 0 else []), widest=widest)  # G(x), G(y)
+        fake_x, *idt_x = _apply(m.F, real_y, *([real_x] if lam_id > 0 else []), widest=widest)  # F(y), F(x)
+        logs = {"g_gan": loss.g(m.D_Y(fake_y)), "f_gan": loss.g(m.D_X(fake_x))}
+        if cfg.cycle_loss:
+            logs["cycle_x"] = lam * F_.l1_loss(m.F(fake_y), real_x)  # || F(G(x)) - x ||
+            logs["cycle_y"] = lam * F_.l1_loss(m.G(fake_x), real_y)  # || G(F(y)) - y ||
         if lam_id > 0:
-            logs["idt_y"] = lam_id * F_.l1_loss(m.G(real_y), real_y)  # || G(y) - y ||
-            logs["idt_x"] = lam_id * F_.l1_loss(m.F(real_x), real_x)  # || F(x) - x ||
+            logs["idt_y"] = lam_id * F_.l1_loss(idt_y[0], real_y)  # || G(y) - y ||
+            logs["idt_x"] = lam_id * F_.l1_loss(idt_x[0], real_x)  # || F(x) - x ||
         total = sum(logs.values())
         opt_G.zero_grad(set_to_none=True)
         total.backward()
@@ -110,8 +139,9 @@ def discriminator_step(model: CycleGAN, opt_D: torch.optim.Optimizer, real_x: Te
     m = model
     loss = loss or get_loss(m.cfg.loss)
     fake_y, fake_x = pool_y.query(fake_y), pool_x.query(fake_x)  # detached, partly older fakes
-    d_y = loss.d(m.D_Y(real_y), m.D_Y(fake_y))  # the lsgan loss is already halved
-    d_x = loss.d(m.D_X(real_x), m.D_X(fake_x))
+    widest = m.cfg.ndf * real_x.shape[-2] * real_x.shape[-1] // 4  # the PatchGAN's first layer: ndf x H/2 x W/2
+    d_y = loss.d(*_apply(m.D_Y, real_y, fake_y, widest=widest))  # the lsgan loss is already halved
+    d_x = loss.d(*_apply(m.D_X, real_x, fake_x, widest=widest))
     opt_D.zero_grad(set_to_none=True)
     (d_x + d_y).backward()
     opt_D.step()

@@ -108,6 +108,7 @@ class Pairs(NamedTuple):
 
     A: Tensor  # (M, 3, S, S)
     B: Tensor  # (M, 3, S, S), B[i] is the same scene as A[i]
+    mask: Tensor  # (M, 1, S, S) bool, True on the shapes' pixels (where the stripes are)
 
 
 def unpaired_scenes(n: int = 512, size: int = 32, *, seed: int = 0, max_shapes: int = 2) -> Unpaired:
@@ -122,5 +123,7 @@ def scene_pairs(n: int = 128, size: int = 32, *, seed: int = 1, max_shapes: int 
     """``n`` held-out scenes rendered in both styles (use a seed different from training's)."""
     g = torch.Generator().manual_seed(10_000 + seed)
     scenes = random_scenes(n, size, max_shapes=max_shapes, generator=g)
-    return Pairs(torch.stack([render(s, size, style="A") for s in scenes]),
-                 torch.stack([render(s, size, style="B") for s in scenes]))
+    A = torch.stack([render(s, size, style="A") for s in scenes])
+    B = torch.stack([render(s, size, style="B") for s in scenes])
+    sand = torch.tensor(SAND, dtype=A.dtype)[:, None, None] * 2 - 1
+    return Pairs(A, B, mask=(A - sand).abs().amax(dim=1, keepdim=True) > 1e-6)
