@@ -17,7 +17,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
-__all__ = ["image_grid", "show_images", "plot_history", "plot_decision_boundary", "LivePlot",
+__all__ = ["image_grid", "show_images", "show_image_rows", "plot_history", "plot_decision_boundary", "LivePlot",
            "smooth", "CLASS_COLORS"]
 
 DPI = 100
@@ -65,6 +65,27 @@ def show_images(images: Tensor, *, nrow: int = 8, title: str | None = None,
     if title:
         ax.set_title(title)
     return ax.figure
+
+
+def show_image_rows(rows: Mapping[str, Tensor], *, value_range: tuple[float, float] = (-1, 1),
+                    scale: float = 1.0) -> Figure:
+    """One labelled row per entry of ``rows`` (label -> images (B, C, H, W)), e.g. inputs, outputs, the truth."""
+    if not rows:
+        raise ValueError("rows must not be empty")
+    grids = {label: image_grid(imgs, nrow=len(imgs), value_range=value_range) for label, imgs in rows.items()}
+    h, w = max(g.shape[1] for g in grids.values()), max(g.shape[2] for g in grids.values())
+    fig, axes = plt.subplots(len(grids), 1, figsize=(max(2.0, scale * w / 40) + 1.2, scale * h * len(grids) / 40),
+                             dpi=DPI, squeeze=False)
+    for ax, (label, grid) in zip(axes[:, 0], grids.items()):
+        ax.imshow(grid[0].numpy() if grid.shape[0] == 1 else grid.permute(1, 2, 0).numpy(),
+                  cmap="gray" if grid.shape[0] == 1 else None, vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for side in ax.spines.values():
+            side.set_visible(False)
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    fig.tight_layout()
+    return fig
 
 
 def smooth(values: Sequence[float], window: int) -> np.ndarray:

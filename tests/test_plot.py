@@ -10,7 +10,8 @@ from torchvision.utils import make_grid  # noqa: E402
 
 from minigan import History  # noqa: E402
 from minigan.nn import MLP  # noqa: E402
-from minigan.plot import LivePlot, image_grid, plot_decision_boundary, plot_history, show_images, smooth  # noqa: E402
+from minigan.plot import (LivePlot, image_grid, plot_decision_boundary, plot_history, show_image_rows,  # noqa: E402
+                          show_images, smooth)
 
 
 @pytest.mark.parametrize("b, nrow", [(2, 8), (6, 3), (7, 3), (16, 8)])
@@ -46,6 +47,18 @@ def test_show_images_and_plot_history_return_small_figures():
     ax = fig2.axes[0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["loss_D", "loss_G"]
     assert ax.get_yscale() == "log"
+    plt.close("all")
+
+
+def test_show_image_rows_labels_each_row():
+    rows = {"input": torch.rand(3, 3, 8, 8) * 2 - 1, "output": torch.rand(3, 3, 8, 8) * 2 - 1,
+            "gray": torch.rand(3, 1, 8, 8) * 2 - 1}
+    fig = show_image_rows(rows)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["input", "output", "gray"]
+    shown = fig.axes[0].get_images()[0].get_array()
+    assert np.allclose(shown, image_grid(rows["input"], nrow=3).permute(1, 2, 0).numpy())  # the grid, unchanged
+    with pytest.raises(ValueError):
+        show_image_rows({})
     plt.close("all")
 
 
