@@ -16,13 +16,13 @@ caller, so a chapter can show the whole update in one cell.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable, Iterator, Mapping, Protocol, Union
+from typing import Callable, Iterable, Mapping, Protocol, Union
 
 import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-__all__ = ["History", "Callback", "fit", "batches", "supervised_step", "fit_classifier", "accuracy", "evaluate"]
+__all__ = ["History", "Callback", "fit", "Batches", "batches", "supervised_step", "fit_classifier", "accuracy", "evaluate"]
 
 
 class History(dict):
@@ -95,23 +95,54 @@ def fit(step: Callable[[int], Mapping[str, float]], steps: int, *, callbacks: It
     return history
 
 
+class Batches:
+    """Endless shuffled minibatches of ``tensors`` (all with the same first dimension); see :func:`batches`.
+
+    An iterator whose position can be saved and restored (``state_dict`` /
+    ``load_state_dict``), so a training run resumed from a checkpoint draws the
+    same batches as one that was never interrupted. The permutation of the
+    current epoch is part of the state; the next one is drawn from
+    ``generator``, whose state the caller saves.
+    """
+
+    def __init__(self, *tensors: Tensor, batch_size: int, generator: torch.Generator | None = None,
+                 device: str | torch.device | None = None):
+        n = len(tensors[0])
+        if any(len(t) != n for t in tensors):
+            raise ValueError(f"all tensors need the same first dimension, got {[len(t) for t in tensors]}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.tensors, self.batch_size, self.generator, self.device = tensors, batch_size, generator, device
+        self.perm: Tensor | None = None  # (n,) this epoch's order; drawn when the first batch is asked for
+        self.pos = 0  # rows of ``perm`` already served
+
+    def __iter__(self) -> "Batches":
+        return self
+
+    def __next__(self) -> tuple[Tensor, ...]:
+        n = len(self.tensors[0])
+        if self.perm is None or self.pos >= n:
+            self.perm, self.pos = torch.randperm(n, generator=self.generator), 0
+        idx = self.perm[self.pos:self.pos + self.batch_size]
+        self.pos += len(idx)
+        return tuple(t[idx].to(self.device) if self.device is not None else t[idx] for t in self.tensors)
+
+    def state_dict(self) -> dict:
+        return {"perm": None if self.perm is None else self.perm.clone(), "pos": self.pos}
+
+    def load_state_dict(self, state: Mapping) -> None:
+        self.perm, self.pos = state["perm"], int(state["pos"])
+
+
 def batches(*tensors: Tensor, batch_size: int, generator: torch.Generator | None = None,
-            device: str | torch.device | None = None) -> Iterator[tuple[Tensor, ...]]:
+            device: str | torch.device | None = None) -> Batches:
     """Endless shuffled minibatches of ``tensors`` (all with the same first dimension).
 
     Every epoch is a fresh permutation drawn from ``generator``; the last,
     smaller batch of an epoch is kept. Batches are moved to ``device`` if given.
+    The iterator's position can be saved and restored (:class:`Batches`).
     """
-    n = len(tensors[0])
-    if any(len(t) != n for t in tensors):
-        raise ValueError(f"all tensors need the same first dimension, got {[len(t) for t in tensors]}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    while True:
-        perm = torch.randperm(n, generator=generator)
-        for lo in range(0, n, batch_size):
-            idx = perm[lo:lo + batch_size]
-            yield tuple(t[idx].to(device) if device is not None else t[idx] for t in tensors)
+    return Batches(*tensors, batch_size=batch_size, generator=generator, device=device)
 
 
 def supervised_step(model: nn.Module, optimizer: torch.optim.Optimizer,

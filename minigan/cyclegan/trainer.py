@@ -24,7 +24,7 @@ One training iteration, in the reference's order:
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Iterable
 
 import torch
@@ -36,11 +36,12 @@ from ..gan.steps import frozen
 from ..train import CallbackLike, History, batches, fit
 from ..utils import seed_everything
 from .config import CycleGANConfig, linear_decay_factor
+from .precision import Precision, resolve_precision
 from .networks import PatchDiscriminator, ResnetGenerator, init_weights
 from .pool import ImagePool
 
-__all__ = ["CycleGAN", "make_cyclegan", "make_optimizers", "generator_step", "discriminator_step",
-           "fit_cyclegan", "train_cyclegan"]
+__all__ = ["CycleGAN", "make_cyclegan", "make_optimizers", "generator_step", "discriminator_step", "TensorPairs",
+           "CycleGANTrainer", "check_same_networks", "fit_cyclegan", "train_cyclegan"]
 
 
 @dataclass
@@ -66,10 +67,12 @@ class CycleGAN:
 
 def make_cyclegan(cfg: CycleGANConfig, *, device: torch.device | str = "cpu",
                   generator: torch.Generator | None = None) -> CycleGAN:
-    """Four fresh networks for ``cfg`` with the reference's N(0, 0.02) initialisation, on ``device``."""
+    """Four fresh networks for ``cfg`` with the reference's N(0, 0.02) initialisation, on ``device`` (NHWC if ``cfg.channels_last``)."""
     gen = lambda: ResnetGenerator(cfg.channels, cfg.channels, ngf=cfg.ngf, n_blocks=cfg.n_blocks)  # noqa: E731
     disc = lambda: PatchDiscriminator(cfg.channels, ndf=cfg.ndf, n_layers=cfg.n_layers_d)  # noqa: E731
-    nets = [init_weights(net, generator=generator).to(device) for net in (gen(), gen(), disc(), disc())]
+    memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    nets = [init_weights(net, generator=generator).to(device, memory_format=memory_format)
+            for net in (gen(), gen(), disc(), disc())]
     return CycleGAN(*nets, cfg=cfg)
 
 
@@ -103,30 +106,33 @@ def _apply(net: torch.nn.Module, *inputs: Tensor, widest: int) -> list[Tensor]:
 
 
 def generator_step(model: CycleGAN, opt_G: torch.optim.Optimizer, real_x: Tensor, real_y: Tensor,
-                   loss: GANLoss | None = None) -> tuple[dict[str, float], Tensor, Tensor]:
+                   loss: GANLoss | None = None, precision: Precision | None = None
+                   ) -> tuple[dict[str, float], Tensor, Tensor]:
     """One update of G and F through frozen discriminators. Returns the logs and the fakes (G(x), F(y)).
 
     G's two inputs, x (to make fakes) and y (for the identity loss), may go
     through it as one stacked batch (see :data:`STACK_MAX_FLOATS`), and F's likewise.
+    ``precision`` (default: float32) runs the forward passes under autocast.
     """
     m, cfg = model, model.cfg
     loss = loss or get_loss(cfg.loss)
+    precision = precision or Precision()
     lam, lam_id = cfg.lambda_cycle, cfg.lambda_cycle * cfg.lambda_identity
     widest = cfg.ngf * real_x.shape[-2] * real_x.shape[-1]  # the generator's first and last layers: ngf x H x W
     with frozen(m.D_X, m.D_Y):
-        fake_y, *idt_y = _apply(m.G, real_x, *([real_y] if lam_id > 0 else []), widest=widest)  # G(x), G(y)
-        fake_x, *idt_x = _apply(m.F, real_y, *([real_x] if lam_id > 0 else []), widest=widest)  # F(y), F(x)
-        logs = {"g_gan": loss.g(m.D_Y(fake_y)), "f_gan": loss.g(m.D_X(fake_x))}
-        if cfg.cycle_loss:
-            logs["cycle_x"] = lam * F_.l1_loss(m.F(fake_y), real_x)  # || F(G(x)) - x ||
-            logs["cycle_y"] = lam * F_.l1_loss(m.G(fake_x), real_y)  # || G(F(y)) - y ||
-        if lam_id > 0:
-            logs["idt_y"] = lam_id * F_.l1_loss(idt_y[0], real_y)  # || G(y) - y ||
-            logs["idt_x"] = lam_id * F_.l1_loss(idt_x[0], real_x)  # || F(x) - x ||
-        total = sum(logs.values())
+        with precision.autocast():
+            fake_y, *idt_y = _apply(m.G, real_x, *([real_y] if lam_id > 0 else []), widest=widest)  # G(x), G(y)
+            fake_x, *idt_x = _apply(m.F, real_y, *([real_x] if lam_id > 0 else []), widest=widest)  # F(y), F(x)
+            logs = {"g_gan": loss.g(m.D_Y(fake_y)), "f_gan": loss.g(m.D_X(fake_x))}
+            if cfg.cycle_loss:
+                logs["cycle_x"] = lam * F_.l1_loss(m.F(fake_y), real_x)  # || F(G(x)) - x ||
+                logs["cycle_y"] = lam * F_.l1_loss(m.G(fake_x), real_y)  # || G(F(y)) - y ||
+            if lam_id > 0:
+                logs["idt_y"] = lam_id * F_.l1_loss(idt_y[0], real_y)  # || G(y) - y ||
+                logs["idt_x"] = lam_id * F_.l1_loss(idt_x[0], real_x)  # || F(x) - x ||
+            total = sum(logs.values())
         opt_G.zero_grad(set_to_none=True)
-        total.backward()
-        opt_G.step()
+        precision.backward_and_step(total, opt_G)
     out = {k: v.item() for k, v in logs.items()}
     out["g_total"] = total.item()
     return out, fake_x.detach(), fake_y.detach()
@@ -134,18 +140,164 @@ def generator_step(model: CycleGAN, opt_G: torch.optim.Optimizer, real_x: Tensor
 
 def discriminator_step(model: CycleGAN, opt_D: torch.optim.Optimizer, real_x: Tensor, real_y: Tensor,
                        fake_x: Tensor, fake_y: Tensor, pool_x: ImagePool, pool_y: ImagePool,
-                       loss: GANLoss | None = None) -> dict[str, float]:
+                       loss: GANLoss | None = None, precision: Precision | None = None) -> dict[str, float]:
     """One update of D_X and D_Y on real images and on fakes drawn through the history pools."""
     m = model
     loss = loss or get_loss(m.cfg.loss)
+    precision = precision or Precision()
     fake_y, fake_x = pool_y.query(fake_y), pool_x.query(fake_x)  # detached, partly older fakes
     widest = m.cfg.ndf * real_x.shape[-2] * real_x.shape[-1] // 4  # the PatchGAN's first layer: ndf x H/2 x W/2
-    d_y = loss.d(*_apply(m.D_Y, real_y, fake_y, widest=widest))  # the lsgan loss is already halved
-    d_x = loss.d(*_apply(m.D_X, real_x, fake_x, widest=widest))
+    with precision.autocast():
+        d_y = loss.d(*_apply(m.D_Y, real_y, fake_y.to(real_y.dtype), widest=widest))  # lsgan: already halved
+        d_x = loss.d(*_apply(m.D_X, real_x, fake_x.to(real_x.dtype), widest=widest))
     opt_D.zero_grad(set_to_none=True)
-    (d_x + d_y).backward()
-    opt_D.step()
+    precision.backward_and_step(d_x + d_y, opt_D)
     return {"d_x": d_x.item(), "d_y": d_y.item()}
+
+
+class TensorPairs:
+    """Unpaired batches from two in-memory image tensors: x and y shuffled independently, one generator.
+
+    ``next()`` gives ``(real_x, real_y)``, each (B, C, H, W) on ``device``;
+    ``state_dict`` holds both epochs' positions so a resumed run draws what an
+    uninterrupted one would.
+    """
+
+    def __init__(self, data_x: Tensor, data_y: Tensor, *, batch_size: int, generator: torch.Generator | None,
+                 device: torch.device | str = "cpu"):
+        self.xs = batches(data_x, batch_size=batch_size, generator=generator, device=device)
+        self.ys = batches(data_y, batch_size=batch_size, generator=generator, device=device)
+        self.epoch_steps = -(-max(len(data_x), len(data_y)) // batch_size)  # one pass over the larger domain
+
+    def __next__(self) -> tuple[Tensor, Tensor]:
+        return next(self.xs)[0], next(self.ys)[0]
+
+    def state_dict(self) -> dict:
+        return {"x": self.xs.state_dict(), "y": self.ys.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.xs.load_state_dict(state["x"])
+        self.ys.load_state_dict(state["y"])
+
+
+class CycleGANTrainer:
+    """Everything a CycleGAN run carries between iterations, so it can be saved and resumed exactly.
+
+    The model; one Adam for G and F, one for D_X and D_Y (:func:`make_optimizers`)
+    and their learning-rate schedules; the two history pools; the data source
+    (any object with ``next()`` giving ``(real_x, real_y)`` and a
+    ``state_dict``); the one ``generator`` that shuffles batches and flips the
+    pools' coins; the iteration counter and the loss history. :meth:`step`
+    runs one iteration; :meth:`state_dict` / :meth:`load_state_dict` capture
+    and restore all of it (see :mod:`minigan.cyclegan.checkpoint`).
+    """
+
+    def __init__(self, model: CycleGAN, data: TensorPairs, *, generator: torch.Generator | None = None):
+        cfg = self.cfg = model.cfg
+        self.model, self.data = model, data
+        self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        self.device = next(model.G.parameters()).device
+        self.opt_G, self.opt_D = make_optimizers(model)
+        lr_factor = lambda e: linear_decay_factor(e, cfg.n_epochs, cfg.n_epochs_decay)  # noqa: E731
+        self.schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lr_factor) for opt in (self.opt_G, self.opt_D)]
+        self.epoch_steps = cfg.epoch_steps or data.epoch_steps  # the data's: one pass over the larger domain
+        self.pool_x = ImagePool(cfg.pool_size, generator=self.generator)
+        self.pool_y = ImagePool(cfg.pool_size, generator=self.generator)
+        self.loss = get_loss(cfg.loss)
+        self.precision_G = resolve_precision(cfg.amp, self.device)  # each its own grad scaler under fp16
+        self.precision_D = resolve_precision(cfg.amp, self.device)
+        self.iteration = 0  # iterations done
+        self.history = History()
+
+    @property
+    def total_steps(self) -> int:
+        return self.cfg.total_epochs * self.epoch_steps
+
+    @property
+    def epoch(self) -> int:
+        """Epochs completed."""
+        return self.iteration // self.epoch_steps
+
+    def step(self) -> dict[str, float]:
+        """One iteration: a generator step, then a discriminator step; the schedules advance at each epoch's end."""
+        real_x, real_y = next(self.data)
+        if self.cfg.channels_last:
+            real_x, real_y = (t.contiguous(memory_format=torch.channels_last) for t in (real_x, real_y))
+        logs = {"lr": self.opt_G.param_groups[0]["lr"]}
+        g_logs, fake_x, fake_y = generator_step(self.model, self.opt_G, real_x, real_y, self.loss, self.precision_G)
+        logs.update(g_logs)
+        logs.update(discriminator_step(self.model, self.opt_D, real_x, real_y, fake_x, fake_y,
+                                       self.pool_x, self.pool_y, self.loss, self.precision_D))
+        self.iteration += 1
+        if self.iteration % self.epoch_steps == 0:
+            for s in self.schedulers:
+                s.step()
+        return logs
+
+    def fit(self, *, callbacks: Iterable[CallbackLike] = (), progress: bool = True, desc: str = "CycleGAN",
+            steps: int | None = None) -> History:
+        """Train from the current iteration to ``steps`` (default: the end of the schedule); returns the history."""
+        self.model.history = fit(lambda i: self.step(), steps or self.total_steps, callbacks=callbacks,
+                                 progress=progress, desc=desc, history=self.history, start=self.iteration)
+        return self.model.history
+
+    def state_dict(self) -> dict:
+        """Every tensor and number the run needs to continue, as plain containers (``torch.load(weights_only=True)`` reads it)."""
+        m = self.model
+        return {
+            "config": asdict(self.cfg),
+            "iteration": self.iteration,
+            "epoch_steps": self.epoch_steps,
+            "nets": {name: getattr(m, name).state_dict() for name in NETS},
+            "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
+            "schedulers": [s.state_dict() for s in self.schedulers],
+            "scalers": [p.state_dict() for p in (self.precision_G, self.precision_D)],
+            "pools": [list(self.pool_x.images), list(self.pool_y.images)],
+            "data": self.data.state_dict(),
+            "generator": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "history": {"steps": list(self.history.steps), **{k: list(v) for k, v in self.history.items()}},
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue the run ``state`` came from (the networks must match: see :func:`check_same_networks`)."""
+        check_same_networks(state["config"], self.cfg)
+        m = self.model
+        for name in NETS:
+            getattr(m, name).load_state_dict(state["nets"][name])
+        self.opt_G.load_state_dict(state["opt_G"])
+        self.opt_D.load_state_dict(state["opt_D"])
+        for s, sd in zip(self.schedulers, state["schedulers"]):
+            s.load_state_dict(sd)
+        for p, sd in zip((self.precision_G, self.precision_D), state["scalers"]):
+            p.load_state_dict(sd)
+        self.pool_x.images = [t.to(self.device) for t in state["pools"][0]]
+        self.pool_y.images = [t.to(self.device) for t in state["pools"][1]]
+        self.data.load_state_dict(state["data"])
+        self.generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        self.iteration, self.epoch_steps = int(state["iteration"]), int(state["epoch_steps"])
+        hist = dict(state["history"])
+        self.history = History()
+        self.history.steps = list(hist.pop("steps"))
+        self.history.update({k: list(v) for k, v in hist.items()})
+        m.history = self.history
+
+
+NETS = ("G", "F", "D_X", "D_Y")
+ARCHITECTURE = ("image_size", "channels", "ngf", "n_blocks", "ndf", "n_layers_d")  # fields that shape the weights
+
+
+def check_same_networks(saved: dict, cfg: CycleGANConfig) -> None:
+    """Raise a ``ValueError`` naming each setting where a checkpoint's networks differ from ``cfg``'s.
+
+    ``image_size`` is included: the networks would load, but a run resumed at
+    another size is not the run that was saved.
+    """
+    diffs = [f"{k}={saved.get(k)!r} in the checkpoint but {getattr(cfg, k)!r} here"
+             for k in ARCHITECTURE if saved.get(k) != getattr(cfg, k)]
+    if diffs:
+        raise ValueError("the checkpoint is from a different architecture: " + "; ".join(diffs))
 
 
 def fit_cyclegan(model: CycleGAN, data_x: Tensor, data_y: Tensor, *, generator: torch.Generator | None = None,
@@ -158,35 +310,17 @@ def fit_cyclegan(model: CycleGAN, data_x: Tensor, data_y: Tensor, *, generator: 
     :func:`linear_decay_factor`, stepped once per epoch, as in the reference.
     ``callbacks`` run after every iteration (any returning True stops
     training). Returns every iteration's losses and learning rate, also stored
-    as ``model.history``.
+    as ``model.history``. (:class:`CycleGANTrainer` is the same loop with
+    checkpoints.)
     """
     cfg = model.cfg
     for name, d in (("data_x", data_x), ("data_y", data_y)):
         if d.dim() != 4 or d.shape[1] != cfg.channels:
             raise ValueError(f"{name} must be images (N, {cfg.channels}, H, W), got {tuple(d.shape)}")
     device = next(model.G.parameters()).device
-    opt_G, opt_D = make_optimizers(model)
-    lr_factor = lambda e: linear_decay_factor(e, cfg.n_epochs, cfg.n_epochs_decay)  # noqa: E731
-    schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lr_factor) for opt in (opt_G, opt_D)]
-    epoch_steps = cfg.epoch_steps or -(-max(len(data_x), len(data_y)) // cfg.batch_size)
-    xs = batches(data_x, batch_size=cfg.batch_size, generator=generator, device=device)
-    ys = batches(data_y, batch_size=cfg.batch_size, generator=generator, device=device)
-    pool_x, pool_y = ImagePool(cfg.pool_size, generator=generator), ImagePool(cfg.pool_size, generator=generator)
-    loss = get_loss(cfg.loss)
-
-    def step(i: int) -> dict[str, float]:
-        real_x, real_y = next(xs)[0], next(ys)[0]
-        logs = {"lr": opt_G.param_groups[0]["lr"]}
-        g_logs, fake_x, fake_y = generator_step(model, opt_G, real_x, real_y, loss)
-        logs.update(g_logs)
-        logs.update(discriminator_step(model, opt_D, real_x, real_y, fake_x, fake_y, pool_x, pool_y, loss))
-        if (i + 1) % epoch_steps == 0:
-            for s in schedulers:
-                s.step()
-        return logs
-
-    model.history = fit(step, cfg.total_epochs * epoch_steps, callbacks=callbacks, progress=progress, desc=desc)
-    return model.history
+    data = TensorPairs(data_x, data_y, batch_size=cfg.batch_size, generator=generator, device=device)
+    trainer = CycleGANTrainer(model, data, generator=generator)
+    return trainer.fit(callbacks=callbacks, progress=progress, desc=desc)
 
 
 def train_cyclegan(cfg: CycleGANConfig, data_x: Tensor, data_y: Tensor, *, seed: int = 0,
