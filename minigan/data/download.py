@@ -1,0 +1,293 @@
+"""The official CycleGAN data sets (horse2zebra, monet2photo, ...), downloaded by name and unpacked safely.
+
+Every other data set in the package is generated or ships with an installed
+package; these are real photographs, hundreds of megabytes each, so they have
+to come from the network. The authors publish them as one zip per data set;
+each zip holds a top folder ``name/`` with ``trainA``, ``trainB``, ``testA``
+and ``testB`` (some also ``valA``/``valB``). :func:`download_cyclegan_dataset`
+fetches one into ``root/name`` and does nothing if it is already there.
+
+The names and the address are those of the authors' script
+``datasets/download_cyclegan_dataset.sh`` in
+https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix, less two it lists:
+``cityscapes``, which the script refuses to serve for licence reasons (get it
+from https://www.cityscapes-dataset.com), and ``ae_photos``, a folder of test
+photos for the pretrained models rather than a pair of training domains.
+(Older versions of the script point to
+``people.eecs.berkeley.edu/~taesung_park/CycleGAN/datasets/``, which no longer
+serves them; the authors moved the files to ``efrosgans.eecs.berkeley.edu``.)
+The script fetches over plain http and the authors publish no checksums, so
+each download is checked against the size the server announces, and against a
+sha256 if you pass one. A mirror can stand in for the authors' server: set the environment
+variable ``MINIGAN_DATASETS_URL`` to a base address (``{base}/{name}.zip`` is
+fetched), or pass ``base_url``.
+
+A download of a few hundred megabytes can break off, so the lower-level
+:func:`download_file` writes to ``dest.part``, resumes it with an HTTP range
+request (after a dropped connection, and on the next call after a killed
+run), and renames it to ``dest`` only once every check has passed. A zip from
+the network is untrusted input: :func:`safe_extract` checks every entry (no
+absolute paths, no ``..``, no links or devices) before it writes anything.
+"""
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import re
+import shutil
+import socket
+import stat
+import tarfile
+import time
+import zipfile
+from pathlib import Path, PurePosixPath
+from urllib.error import HTTPError, URLError
+from urllib.request import Request, urlopen
+
+from tqdm.auto import tqdm
+
+__all__ = ["CYCLEGAN_DATASETS", "CYCLEGAN_URL", "DownloadError", "UnsafeArchiveError", "download_file",
+           "safe_extract", "download_cyclegan_dataset"]
+
+# In the order of the script's "Available datasets are: ..." message.
+CYCLEGAN_DATASETS: tuple[str, ...] = (
+    "apple2orange", "summer2winter_yosemite", "horse2zebra", "monet2photo", "cezanne2photo", "ukiyoe2photo",
+    "vangogh2photo", "maps", "facades", "iphone2dslr_flower",
+)
+CYCLEGAN_URL = "http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/{name}.zip"
+URL_ENV = "MINIGAN_DATASETS_URL"  # a mirror's base address; {base}/{name}.zip is fetched
+RETRY_DELAY = 1.0  # seconds before the first retry; the k-th retry waits k times as long
+
+# Names the authors' script knows but this module does not offer, and why.
+_NOT_OFFERED = {
+    "cityscapes": "the authors do not redistribute it, for licence reasons; see https://www.cityscapes-dataset.com",
+    "ae_photos": "it is a folder of test photos for the pretrained models, not a pair of training domains",
+}
+# A dropped or stalled connection: worth resuming. (socket.timeout is TimeoutError from Python 3.10 on.)
+_TRANSIENT = (http.client.IncompleteRead, ConnectionError, TimeoutError, socket.timeout)
+
+
+class DownloadError(RuntimeError):
+    """A download or an unpacked archive is not what it should be."""
+
+
+class UnsafeArchiveError(DownloadError):
+    """An archive entry would be written outside the target folder, or is a link or a device."""
+
+
+class _Interrupted(Exception):
+    """The server closed the connection before sending all the bytes it announced."""
+
+
+# ------------------------------------------------------------------ downloading
+
+def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = None, expected_size: int | None = None,
+                  progress: bool = True, chunk_size: int = 1 << 16, timeout: float = 30.0,
+                  retries: int = 3) -> Path:
+    """Download ``url`` to ``dest``, resuming a partial download; returns ``dest`` as a Path.
+
+    Bytes go to ``dest.part``. If that file is there (an earlier run was
+    killed, or the connection dropped), the request asks only for the missing
+    bytes (``Range: bytes=N-``) and appends them; a server that ignores ranges
+    answers with the whole file, which then replaces the partial one. A dropped
+    or stalled connection is resumed up to ``retries`` times. The finished file
+    must have the size the server announced, ``expected_size`` bytes if given,
+    and the ``sha256`` (hex) if given; if not, the partial file is deleted and
+    :class:`DownloadError` says what was expected and what came. Only then is
+    it renamed to ``dest`` (atomically, so ``dest`` is never half-written). If
+    ``dest`` already exists and passes the checks given, nothing is downloaded.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.is_file() and _mismatch(dest, None, expected_size, sha256) is None:
+        return dest
+    part = dest.with_name(dest.name + ".part")
+    failures = 0
+    while True:
+        try:
+            total = _fetch(url, part, progress=progress, chunk_size=chunk_size, timeout=timeout)
+            break
+        except HTTPError as e:
+            if e.code < 500:
+                raise DownloadError(f"could not download {url}: HTTP {e.code} {e.reason}") from e
+            error: BaseException = e  # a server error (502, 503, ...) may be passing
+        except (_Interrupted, *_TRANSIENT) as e:
+            error = e
+        except URLError as e:  # urlopen wraps errors from before the reply: retry those that may pass
+            if not isinstance(e.reason, _TRANSIENT):
+                raise DownloadError(f"could not download {url}: {e.reason}") from e
+            error = e
+        failures += 1
+        if failures > retries:
+            kept = part.stat().st_size if part.exists() else 0
+            raise DownloadError(f"download of {url} failed {failures} times (last: {error!r}); {kept} bytes are kept "
+                                f"in {part}, and the next call resumes from there") from error
+        time.sleep(RETRY_DELAY * failures)
+    problem = _mismatch(part, total, expected_size, sha256)
+    if problem is not None:
+        part.unlink()
+        raise DownloadError(f"download of {url} is not the expected file: {problem}; the partial file was deleted")
+    os.replace(part, dest)
+    return dest
+
+
+def _fetch(url: str, part: Path, *, progress: bool, chunk_size: int, timeout: float) -> int | None:
+    """One request: append the missing bytes to ``part`` (or rewrite it); the file's total size, if known."""
+    offset = part.stat().st_size if part.exists() else 0
+    request = Request(url, headers={"User-Agent": "minigan"})
+    if offset:
+        request.add_header("Range", f"bytes={offset}-")
+    try:
+        response = urlopen(request, timeout=timeout)
+    except HTTPError as e:
+        if e.code != 416 or not offset:
+            raise
+        # 416 Range Not Satisfiable: we asked from byte N and the file has no byte N, so the partial file is
+        # either complete already or longer than the file (left from another file): then start over.
+        total = _content_range(e.headers.get("Content-Range", ""))[2]
+        e.close()
+        if total == offset:
+            return total
+        part.unlink()
+        raise _Interrupted(f"the partial file ({offset} bytes) does not fit the server's file ({total} bytes)") from e
+    with response:
+        status = getattr(response, "status", None) or 200  # file:// replies have no status
+        if status == 206:
+            start, _, total = _content_range(response.headers.get("Content-Range", ""))
+            if start != offset:  # not the bytes we asked for: drop what we have and start over
+                part.unlink()
+                raise _Interrupted(f"asked for bytes from {offset}, the server sent bytes from {start}")
+            mode = "ab"
+        else:  # 200: the whole file, because we asked for it or because the server ignores ranges
+            length = response.headers.get("Content-Length")
+            total = int(length) if length is not None else None
+            offset, mode = 0, "wb"
+        with open(part, mode) as f, tqdm(total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024,
+                                         desc=part.name[:-len(".part")], disable=not progress) as bar:
+            while chunk := response.read(chunk_size):
+                f.write(chunk)
+                bar.update(len(chunk))
+    got = part.stat().st_size
+    if total is not None and got < total:  # http.client returns b"" (no error) when the socket closes early
+        raise _Interrupted(f"the connection closed after {got} of {total} bytes")
+    return total
+
+
+def _content_range(value: str) -> tuple[int | None, int | None, int | None]:
+    """``"bytes 100-199/1000"`` -> (100, 199, 1000); ``"bytes */1000"`` -> (None, None, 1000); None for unknowns."""
+    m = re.fullmatch(r"\s*bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)\s*", value)
+    if m is None:
+        return None, None, None
+    start, end, total = (None if g in (None, "*") else int(g) for g in m.groups())
+    return start, end, total
+
+
+def _mismatch(path: Path, total: int | None, expected_size: int | None, sha256: str | None) -> str | None:
+    """What is wrong with the file at ``path`` ("expected ..., got ..."), or None if it passes every check given."""
+    size = path.stat().st_size
+    for what, want in (("the server announced", total), ("expected_size is", expected_size)):
+        if want is not None and size != want:
+            return f"{what} {want} bytes, got {size}"
+    if sha256 is not None:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() != sha256.lower():
+            return f"expected sha256 {sha256.lower()}, got {digest.hexdigest()}"
+    return None
+
+
+# ------------------------------------------------------------------ unpacking
+
+def safe_extract(archive: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Unpack a .zip, .tar or .tar.gz into ``target``, after checking that every entry stays inside it.
+
+    Nothing is written unless every entry passes: no absolute path or drive
+    letter, no ``..`` that leads out of ``target``, only regular files and
+    folders (no symlinks, hard links or devices, which could point outside).
+    Otherwise :class:`UnsafeArchiveError` names the first offending entry.
+    Returns ``target`` as a Path.
+    """
+    archive, target = Path(archive), Path(target)
+    root = target.resolve()
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            entries = []
+            for info in zf.infolist():
+                kind = stat.S_IFMT(info.external_attr >> 16)  # Unix file type; 0 when a DOS tool made the zip
+                if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+                    raise UnsafeArchiveError(f"{archive}: entry {info.filename!r} is a link or a special file")
+                entries.append((info, _inside(root, info.filename, archive), info.is_dir()))
+            _write(entries, zf.open)
+    elif tarfile.is_tarfile(archive):
+        with tarfile.open(archive) as tf:
+            entries = []
+            for member in tf.getmembers():
+                if not (member.isreg() or member.isdir()):
+                    raise UnsafeArchiveError(f"{archive}: entry {member.name!r} is a link or a special file")
+                entries.append((member, _inside(root, member.name, archive), member.isdir()))
+            _write(entries, tf.extractfile)
+    else:
+        raise DownloadError(f"{archive} is neither a zip nor a tar archive")
+    return target
+
+
+def _inside(root: Path, name: str, archive: Path) -> Path:
+    """Where entry ``name`` goes under ``root``; UnsafeArchiveError if that is not inside ``root``."""
+    posix = name.replace("\\", "/")  # Windows tools sometimes write backslashes; Windows reads them as separators
+    parts = PurePosixPath(posix).parts
+    if not posix or posix.startswith("/") or re.match(r"[A-Za-z]:", posix) or ".." in parts or "\0" in posix:
+        raise UnsafeArchiveError(f"{archive}: entry {name!r} is an absolute path or leaves the target folder")
+    path = root.joinpath(*parts).resolve()  # "." is root itself; resolve() also follows symlinks already there
+    if path != root and root not in path.parents:
+        raise UnsafeArchiveError(f"{archive}: entry {name!r} would be written outside {root}")
+    return path
+
+
+def _write(entries: list, open_entry) -> None:
+    """Create the checked entries: (entry, destination, is a folder) triples; ``open_entry`` reads a file's bytes."""
+    for entry, path, is_dir in entries:
+        if is_dir:
+            path.mkdir(parents=True, exist_ok=True)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open_entry(entry) as src, open(path, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+
+
+# ------------------------------------------------------------------ the CycleGAN data sets
+
+def download_cyclegan_dataset(name: str, root: str | os.PathLike = "datasets", *, base_url: str | None = None,
+                              sha256: str | None = None, progress: bool = True, keep_archive: bool = False) -> Path:
+    """Download and unpack the CycleGAN data set ``name`` into ``root/name``; returns that folder.
+
+    If ``root/name/trainA`` and ``trainB`` exist already, returns at once,
+    without touching the network. Otherwise fetches ``name.zip`` from
+    ``base_url``, else from the address in the ``MINIGAN_DATASETS_URL``
+    environment variable, else from the authors' server (:data:`CYCLEGAN_URL`),
+    into ``root``; unpacks it with :func:`safe_extract`; and deletes it unless
+    ``keep_archive``. The authors publish no checksums, so ``sha256`` is only
+    checked if you pass it (for example one you recorded from a first download).
+    """
+    if name not in CYCLEGAN_DATASETS:
+        why = f" ({_NOT_OFFERED[name]})" if name in _NOT_OFFERED else ""
+        raise ValueError(f"unknown CycleGAN data set {name!r}{why}; choose one of {', '.join(CYCLEGAN_DATASETS)}")
+    root = Path(root)
+    folder = root / name
+    if (folder / "trainA").is_dir() and (folder / "trainB").is_dir():
+        return folder
+    base = base_url or os.environ.get(URL_ENV)
+    url = base.rstrip("/") + f"/{name}.zip" if base else CYCLEGAN_URL.format(name=name)
+    archive = download_file(url, root / f"{name}.zip", sha256=sha256, progress=progress)
+    safe_extract(archive, root)
+    if not ((folder / "trainA").is_dir() and (folder / "trainB").is_dir()):
+        with zipfile.ZipFile(archive) as zf:  # safe_extract accepted it, and only zips are fetched here
+            tops = sorted({"/".join(PurePosixPath(n.replace("\\", "/")).parts[:2]) for n in zf.namelist()})
+        shown = ", ".join(tops[:12]) + (", ..." if len(tops) > 12 else "") or "nothing"
+        raise DownloadError(f"{url} did not unpack to {folder}/trainA and trainB; it holds {shown} "
+                            f"(the archive is kept at {archive})")
+    if not keep_archive:
+        archive.unlink()
+    return folder
