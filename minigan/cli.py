@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--checkpoint-every", type=_count, metavar="N", help="iterations between checkpoints (default: an epoch)")
     t.add_argument("--sample-every", type=_count, metavar="N", help="iterations between sample grids (default: an epoch)")
     t.add_argument("--steps", type=_count, metavar="N", help="stop after N iterations in all (resume to go on)")
-    t.add_argument("--workers", type=_count, default=0, help="DataLoader workers for folder data (default: 0)")
+    t.add_argument("--workers", type=_count, help="DataLoader workers for folder data (default: up to 4 on a CUDA GPU, "
+                                                  "0 otherwise)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     r = cmds.add_parser("translate", help="translate an image or a folder of images with a trained checkpoint",

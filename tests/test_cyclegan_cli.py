@@ -88,8 +88,11 @@ def test_a_killed_run_resumes_to_the_same_losses(tmp_path):
 def test_folder_data_resumes_exactly_and_workers_do_not_change_the_batches(tmp_path):
     data = make_scenes_folder(tmp_path / "scenes", n_train=12, n_test=4, size=16)
     Image.new("L", (16, 16), 60).save(data / "trainA" / "grey.png")  # a grayscale file among the RGB ones
+    (data / "trainB" / "broken.jpg").write_bytes(b"not a JPEG")
+    said = []
     kw = dict(data=data, overrides=TINY_CFG, progress=False, echo=lambda s: None)
-    straight = train_run(tmp_path / "a", **kw)
+    straight = train_run(tmp_path / "a", **{**kw, "echo": said.append})
+    assert said[0] == f"warning: skipped 1 image file(s) under {data} that could not be read: trainB/broken.jpg"
     train_run(tmp_path / "b", steps=4, **kw)  # stops mid-epoch (epochs of ceil(13 / 2) = 7 batches)
     resumed = train_run(tmp_path / "b", resume=True, **kw)
     assert resumed.history == straight.history and resumed.history.steps == list(range(10))

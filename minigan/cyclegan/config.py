@@ -38,7 +38,7 @@ class CycleGANConfig(Presets):
     n_epochs_decay: int = 100  # epochs of linear decay towards 0
     epoch_steps: int | None = None  # iterations per epoch; None = one pass over the larger domain, as the reference
     amp: str = "off"  # mixed precision: "off" (float32), "auto" (bf16 or fp16 on CUDA), "bf16", "fp16"; see precision.py
-    channels_last: bool = False  # NHWC memory layout for networks and batches (faster convolutions on tensor cores)
+    channels_last: bool = False  # NHWC layout for networks and batches (faster tensor-core convolutions); not on MPS
 
     PRESETS: ClassVar[dict[str, dict]] = {
         "paper": {},

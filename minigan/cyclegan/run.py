@@ -26,6 +26,7 @@ import functools
 import json
 import math
 import os
+import warnings
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Callable
@@ -108,7 +109,7 @@ def _scenes(size: int):
 
 
 def open_data(data: str | os.PathLike | None, cfg: CycleGANConfig, *, data_root: str | os.PathLike = "datasets",
-              workers: int = 0, progress: bool = True) -> RunData:
+              workers: int = 0, progress: bool = True, echo: Callable[[str], None] = print) -> RunData:
     """Resolve ``data`` (None: the built-in scenes; a folder; or an official data set's name) for ``cfg``."""
     size = cfg.image_size
     if data is None:
@@ -122,7 +123,11 @@ def open_data(data: str | os.PathLike | None, cfg: CycleGANConfig, *, data_root:
     elif not root.exists():
         raise FileNotFoundError(f"{data} is neither a folder nor an official data set name "
                                 f"({', '.join(CYCLEGAN_DATASETS)})")
-    dataset = UnpairedImageFolder(root, "train", load_size=load_size_for(size), crop_size=size)
+    with warnings.catch_warnings(record=True) as caught:  # files that do not decode: say so in one plain line
+        warnings.simplefilter("always")
+        dataset = UnpairedImageFolder(root, "train", load_size=load_size_for(size), crop_size=size)
+    for w in caught:
+        echo(f"warning: {w.message}")
     test = "test" if (root / "testA").is_dir() and (root / "testB").is_dir() else "train"
     test_x, test_y = (load_folder_tensors(root / f"{test}{d}", size)[:N_SAMPLES] for d in "AB")
     return RunData(str(root), lambda g, dev: FolderPairs(dataset, batch_size=cfg.batch_size, generator=g, device=dev,
@@ -210,7 +215,7 @@ def _save_samples(model: CycleGAN, data: RunData, path: Path) -> None:
 def train_run(out: str | os.PathLike = "runs/cyclegan", *, data: str | os.PathLike | None = None,
               preset: str | None = None, device: str | torch.device = "auto", resume: bool = False, seed: int = 0,
               overrides: dict | None = None, checkpoint_every: int | None = None, sample_every: int | None = None,
-              data_root: str | os.PathLike = "datasets", workers: int = 0, steps: int | None = None,
+              data_root: str | os.PathLike = "datasets", workers: int | None = None, steps: int | None = None,
               progress: bool = True, echo: Callable[[str], None] = print) -> CycleGANTrainer:
     """Train (or continue) the CycleGAN run in folder ``out``; returns the trainer.
 
@@ -220,10 +225,14 @@ def train_run(out: str | os.PathLike = "runs/cyclegan", *, data: str | os.PathLi
     checkpoints and sample grids (default: each epoch; a last checkpoint is
     always written at the end). ``steps`` stops early after that many
     iterations in all (the schedule is unchanged; resume to go on).
+    ``workers``: DataLoader processes for folder data (None: up to 4 on a
+    CUDA GPU, where decoding photos in the main process would hold it up; 0 elsewhere).
     """
     out, dev = Path(out), get_device(device)
+    if workers is None:
+        workers = min(4, os.cpu_count() or 1) if dev.type == "cuda" else 0
     cfg, state = _resolve_config(out, preset, dict(overrides or {}), dev, resume)
-    run_data = open_data(data, cfg, data_root=data_root, workers=workers, progress=progress)
+    run_data = open_data(data, cfg, data_root=data_root, workers=workers, progress=progress, echo=echo)
     seed_everything(seed)
     g = torch.Generator().manual_seed(seed)
     model = make_cyclegan(cfg, device=dev, generator=g)

@@ -70,10 +70,15 @@ def make_cyclegan(cfg: CycleGANConfig, *, device: torch.device | str = "cpu",
     """Four fresh networks for ``cfg`` with the reference's N(0, 0.02) initialisation, on ``device`` (NHWC if ``cfg.channels_last``)."""
     gen = lambda: ResnetGenerator(cfg.channels, cfg.channels, ngf=cfg.ngf, n_blocks=cfg.n_blocks)  # noqa: E731
     disc = lambda: PatchDiscriminator(cfg.channels, ndf=cfg.ndf, n_layers=cfg.n_layers_d)  # noqa: E731
-    memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
+    memory_format = torch.channels_last if _channels_last(cfg, device) else torch.contiguous_format
     nets = [init_weights(net, generator=generator).to(device, memory_format=memory_format)
             for net in (gen(), gen(), disc(), disc())]
     return CycleGAN(*nets, cfg=cfg)
+
+
+def _channels_last(cfg: CycleGANConfig, device: torch.device | str) -> bool:
+    """Whether to use NHWC on ``device``: as ``cfg`` says, except on Apple's MPS, where PyTorch's support is partial."""
+    return cfg.channels_last and torch.device(device).type != "mps"
 
 
 def make_optimizers(model: CycleGAN) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
@@ -221,7 +226,7 @@ class CycleGANTrainer:
     def step(self) -> dict[str, float]:
         """One iteration: a generator step, then a discriminator step; the schedules advance at each epoch's end."""
         real_x, real_y = next(self.data)
-        if self.cfg.channels_last:
+        if _channels_last(self.cfg, self.device):
             real_x, real_y = (t.contiguous(memory_format=torch.channels_last) for t in (real_x, real_y))
         logs = {"lr": self.opt_G.param_groups[0]["lr"]}
         g_logs, fake_x, fake_y = generator_step(self.model, self.opt_G, real_x, real_y, self.loss, self.precision_G)
