@@ -5,6 +5,7 @@
     minigan cyclegan train                      # the built-in scenes, cpu preset here: about a minute
     minigan cyclegan train --data horse2zebra --preset gpu --out runs/h2z --resume
     minigan cyclegan translate runs/h2z/checkpoint.pt my_photos/ --out zebras/
+    torchrun --nproc_per_node=4 -m minigan cyclegan train ...   # data-parallel on 4 GPUs (README)
 
 Every failure the user can fix (a bad argument, a missing folder, a checkpoint
 of another architecture) ends with one line on stderr, ``minigan: error: ...``,
@@ -45,17 +46,19 @@ def _parse_value(text: str):
     return text
 
 
-def _overrides(pairs: Sequence[str]) -> dict:
-    from .cyclegan import CycleGANConfig
+def _overrides(pairs: Sequence[str], config: type | None = None) -> dict:
+    """``--set KEY=VALUE`` pairs as overrides of ``config``'s fields (default: CycleGANConfig)."""
+    if config is None:
+        from .cyclegan import CycleGANConfig as config
 
-    fields = {f.name for f in dataclasses.fields(CycleGANConfig)}
+    fields = {f.name for f in dataclasses.fields(config)}
     out = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
             raise UsageError(f"--set expects KEY=VALUE, got {pair!r}")
         if key not in fields:
-            raise UsageError(f"--set {key}: CycleGANConfig has no field {key!r}; fields: {', '.join(sorted(fields))}")
+            raise UsageError(f"--set {key}: {config.__name__} has no field {key!r}; fields: {', '.join(sorted(fields))}")
         out[key] = _parse_value(value)
     return out
 
@@ -111,7 +114,41 @@ def build_parser() -> argparse.ArgumentParser:
                                             "0 keeps each image's size, rounded down to a multiple of 4)")
     r.add_argument("--device", default="auto")
     r.add_argument("--no-progress", action="store_true")
+
+    b = models.add_parser("bench", help="measure a model: time, throughput, FLOPs, fraction of peak, memory (JSON)",
+                          description="Benchmark a training iteration and an inference batch of one of the book's "
+                                      "models; prints JSON (see minigan/bench.py for what is measured).")
+    b.add_argument("bench_model", choices=["cyclegan", "dcgan", "gpt"], metavar="MODEL", help="cyclegan, dcgan or gpt")
+    b.add_argument("--preset", default="cpu", help="the model's config preset (default: cpu)")
+    b.add_argument("--device", default="auto")
+    b.add_argument("--batch", type=_count, help="batch size (default: the preset's)")
+    b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
+    b.add_argument("--amp", choices=["off", "auto", "bf16", "fp16"], help="cyclegan only: mixed precision")
+    b.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None, help="cyclegan only")
+    b.add_argument("--compile", action="store_true", help="cyclegan only: torch.compile the four networks")
+    b.add_argument("--repeats", type=_count, default=5, help="timed repeats (default: 5)")
+    b.add_argument("--warmup", type=_count, default=2, help="untimed warm-up calls (default: 2)")
+    b.add_argument("--json", metavar="FILE", help="also write the result to FILE")
     return p
+
+
+def _bench(args) -> None:
+    from .bench import main_bench
+    from .cyclegan import CycleGANConfig
+    from .gan.dcgan import DCGANConfig
+    from .nn.transformer import GPTConfig
+
+    config = {"cyclegan": CycleGANConfig, "dcgan": DCGANConfig, "gpt": GPTConfig}[args.bench_model]
+    if args.preset not in config.PRESETS and args.preset != "auto":
+        raise UsageError(f"{config.__name__} has no preset {args.preset!r}; choose one of {list(config.PRESETS)}")
+    settings = _overrides(args.set, config)
+    if args.batch:
+        settings["batch"] = args.batch
+    extra = {"amp": args.amp, "channels_last": args.channels_last, "compile": args.compile or None}
+    extra = {k: v for k, v in extra.items() if v is not None}
+    if extra and args.bench_model != "cyclegan":
+        raise UsageError(f"--amp, --channels-last and --compile apply to cyclegan only, not {args.bench_model}")
+    main_bench(args, {**settings, **extra})
 
 
 def _train(args) -> None:
@@ -126,6 +163,8 @@ def _train(args) -> None:
                         seed=args.seed, overrides=overrides, checkpoint_every=args.checkpoint_every or None,
                         sample_every=args.sample_every or None, data_root=args.data_root, workers=args.workers,
                         steps=args.steps or None, progress=not args.no_progress)
+    if not trainer.dist.is_main:  # under torchrun: rank 0 reports
+        return
     out = Path(args.out)
     done = "finished" if trainer.iteration >= trainer.total_steps else "stopped"
     print(f"{done} at iteration {trainer.iteration} of {trainer.total_steps}; "
@@ -181,7 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .data.download import DownloadError
 
     try:
-        {"train": _train, "translate": _translate}[args.command](args)
+        if args.model == "bench":
+            _bench(args)
+        else:
+            {"train": _train, "translate": _translate}[args.command](args)
     except UsageError as e:
         print(f"minigan: error: {e}", file=sys.stderr)
         return 2

@@ -22,7 +22,8 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-__all__ = ["History", "Callback", "fit", "Batches", "batches", "supervised_step", "fit_classifier", "accuracy", "evaluate"]
+__all__ = ["History", "Callback", "fit", "Batches", "batches", "shard_of", "supervised_step", "fit_classifier",
+           "accuracy", "evaluate"]
 
 
 class History(dict):
@@ -95,6 +96,28 @@ def fit(step: Callable[[int], Mapping[str, float]], steps: int, *, callbacks: It
     return history
 
 
+def shard_of(order: Tensor, shard: tuple[int, int] | None) -> Tensor:
+    """Rank r's share of an epoch's ``order`` (n,) for ``shard = (r, world)``, as ``DistributedSampler`` takes it.
+
+    ``order`` is first padded with its own start to a multiple of ``world``,
+    so every rank gets ceil(n / world) items (a few repeated) and the ranks
+    stay in step; then rank r takes ``order[r::world]``. ``None``: all of ``order``.
+    """
+    if shard is None:
+        return order
+    rank, world = shard
+    total = -(-len(order) // world) * world
+    if total > len(order):  # (n,) -> (total,): wraps around, more than once if world > n
+        order = order.repeat(-(-total // len(order)))[:total]
+    return order[rank::world]  # (total / world,)
+
+
+def _check_shard(shard: tuple[int, int] | None) -> tuple[int, int] | None:
+    if shard is not None and not 0 <= shard[0] < shard[1]:
+        raise ValueError(f"shard must be (rank, world) with 0 <= rank < world, got {shard}")
+    return None if shard is None else (int(shard[0]), int(shard[1]))
+
+
 class Batches:
     """Endless shuffled minibatches of ``tensors`` (all with the same first dimension); see :func:`batches`.
 
@@ -103,46 +126,60 @@ class Batches:
     same batches as one that was never interrupted. The permutation of the
     current epoch is part of the state; the next one is drawn from
     ``generator``, whose state the caller saves.
+
+    ``shard = (r, world)``: each epoch serves only rank r's share of the
+    permutation (:func:`shard_of`), for data-parallel training; the ranks'
+    generators must be seeded alike, so they draw the same permutations.
+    The state (the whole permutation, the position in the share) is then
+    the same on every rank.
     """
 
     def __init__(self, *tensors: Tensor, batch_size: int, generator: torch.Generator | None = None,
-                 device: str | torch.device | None = None):
+                 device: str | torch.device | None = None, shard: tuple[int, int] | None = None):
         n = len(tensors[0])
         if any(len(t) != n for t in tensors):
             raise ValueError(f"all tensors need the same first dimension, got {[len(t) for t in tensors]}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.tensors, self.batch_size, self.generator, self.device = tensors, batch_size, generator, device
+        self.shard = _check_shard(shard)
         self.perm: Tensor | None = None  # (n,) this epoch's order; drawn when the first batch is asked for
-        self.pos = 0  # rows of ``perm`` already served
+        self.pos = 0  # rows of this rank's share of ``perm`` already served
+        self._mine: Tensor | None = None  # (n,) or (ceil(n / world),): this rank's share of ``perm``
 
     def __iter__(self) -> "Batches":
         return self
 
     def __next__(self) -> tuple[Tensor, ...]:
-        n = len(self.tensors[0])
-        if self.perm is None or self.pos >= n:
-            self.perm, self.pos = torch.randperm(n, generator=self.generator), 0
-        idx = self.perm[self.pos:self.pos + self.batch_size]
+        if self.perm is None or self.pos >= len(self._share()):
+            self.perm, self.pos, self._mine = torch.randperm(len(self.tensors[0]), generator=self.generator), 0, None
+        idx = self._share()[self.pos:self.pos + self.batch_size]
         self.pos += len(idx)
         return tuple(t[idx].to(self.device) if self.device is not None else t[idx] for t in self.tensors)
+
+    def _share(self) -> Tensor:
+        if self._mine is None:
+            self._mine = shard_of(self.perm, self.shard)
+        return self._mine
 
     def state_dict(self) -> dict:
         return {"perm": None if self.perm is None else self.perm.clone(), "pos": self.pos}
 
-    def load_state_dict(self, state: Mapping) -> None:
-        self.perm, self.pos = state["perm"], int(state["pos"])
+    def load_state_dict(self, state: Mapping, *, fresh_epoch: bool = False) -> None:
+        """Continue where ``state`` stopped; with ``fresh_epoch``, start a new epoch at the next batch instead."""
+        self.perm, self.pos, self._mine = (None, 0, None) if fresh_epoch else (state["perm"], int(state["pos"]), None)
 
 
 def batches(*tensors: Tensor, batch_size: int, generator: torch.Generator | None = None,
-            device: str | torch.device | None = None) -> Batches:
+            device: str | torch.device | None = None, shard: tuple[int, int] | None = None) -> Batches:
     """Endless shuffled minibatches of ``tensors`` (all with the same first dimension).
 
     Every epoch is a fresh permutation drawn from ``generator``; the last,
     smaller batch of an epoch is kept. Batches are moved to ``device`` if given.
     The iterator's position can be saved and restored (:class:`Batches`).
+    ``shard = (rank, world)`` serves only that rank's share of each epoch (:func:`shard_of`).
     """
-    return Batches(*tensors, batch_size=batch_size, generator=generator, device=device)
+    return Batches(*tensors, batch_size=batch_size, generator=generator, device=device, shard=shard)
 
 
 def supervised_step(model: nn.Module, optimizer: torch.optim.Optimizer,

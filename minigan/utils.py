@@ -36,7 +36,8 @@ def get_device(device: str | torch.device = "auto") -> torch.device:
 
     Any other value (``"cpu"``, ``"cuda:1"``, a ``torch.device``) is returned
     as a ``torch.device``; asking for a device that is not there raises a
-    ``RuntimeError`` that says which devices are.
+    ``RuntimeError`` that says which devices are. Under ``torchrun``, where
+    each process drives one GPU, ``"auto"`` picks ``cuda:LOCAL_RANK``.
     """
     if isinstance(device, torch.device):
         return device
@@ -50,7 +51,8 @@ def get_device(device: str | torch.device = "auto") -> torch.device:
                                f"use device='auto' or 'cpu'.")
         return dev
     if torch.cuda.is_available():
-        return torch.device("cuda")
+        local = int(os.environ.get("LOCAL_RANK", "-1"))  # set by torchrun: this process's GPU on its machine
+        return torch.device("cuda", local) if 0 <= local < torch.cuda.device_count() else torch.device("cuda")
     if _mps_available():
         return torch.device("mps")
     return torch.device("cpu")

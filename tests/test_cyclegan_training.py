@@ -157,3 +157,35 @@ def test_fit_trains_a_model_in_place_and_callbacks_can_stop_it():
     assert len(history["g_total"]) == 3 and model.history is history  # stopped after the third iteration
     assert not torch.equal(before[0], next(model.G.parameters()))
     assert not torch.equal(seen[0], seen[-1])  # the callback sees the model as it trains
+
+
+@pytest.mark.parametrize("k", [2, 3])  # 3: micro-batches of 2, 1 and 1 images, weighted by their share
+def test_gradient_accumulation_gives_the_whole_batch_gradient(k):
+    from dataclasses import replace
+
+    g = torch.Generator().manual_seed(5)  # float64, so that only the order of additions differs
+    x = (torch.rand(4, 3, 16, 16, generator=g, dtype=torch.float64) * 2 - 1)
+    y = (torch.rand(4, 3, 16, 16, generator=g, dtype=torch.float64) * 2 - 1)
+    runs = []
+    for steps in (1, k):
+        cfg = replace(CycleGANConfig(**TINY), batch_size=4, accum_steps=steps, pool_size=0)
+        model = make_cyclegan(cfg, generator=torch.Generator().manual_seed(0))
+        for net in (model.G, model.F, model.D_X, model.D_Y):
+            net.double()
+        opt_G, opt_D = make_optimizers(model)
+        logs, fake_x, fake_y = generator_step(model, opt_G, x, y)
+        logs.update(discriminator_step(model, opt_D, x, y, fake_x, fake_y, ImagePool(0), ImagePool(0)))
+        grads = [p.grad.clone() for n in (model.G, model.F, model.D_X, model.D_Y) for p in n.parameters()]
+        runs.append((logs, grads, fake_y))
+    (logs1, grads1, fake1), (logs_k, grads_k, fake_k) = runs
+    assert logs_k.keys() == logs1.keys()
+    for key in logs1:
+        assert logs_k[key] == pytest.approx(logs1[key], rel=1e-12), key
+    assert torch.allclose(fake_k, fake1, atol=1e-12)
+    for a, b in zip(grads1, grads_k):
+        assert torch.allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_accumulation_steps_must_fit_the_batch():
+    with pytest.raises(ValueError, match="accum_steps must be between 1 and batch_size"):
+        CycleGANConfig(batch_size=2, accum_steps=3)

@@ -4,7 +4,7 @@ Paper names and code names: the generators G: X -> Y and F: Y -> X, the
 discriminators D_Y (real y vs G(x)) and D_X (real x vs F(y)). The reference
 code calls them netG_A, netG_B, netD_A, netD_B with A = X and B = Y.
 """
-from . import checkpoint, config, evaluate, networks, pool, precision, trainer
+from . import checkpoint, compress, config, distributed, evaluate, networks, pool, precision, trainer
 from .checkpoint import *  # noqa: F401,F403
 from .config import *  # noqa: F401,F403
 from .evaluate import *  # noqa: F401,F403

@@ -34,6 +34,7 @@ class CycleGANConfig(Presets):
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)
     batch_size: int = 1
+    accum_steps: int = 1  # gradient accumulation: each batch in this many micro-batches (same gradient, less memory)
     n_epochs: int = 100  # epochs at the initial learning rate
     n_epochs_decay: int = 100  # epochs of linear decay towards 0
     epoch_steps: int | None = None  # iterations per epoch; None = one pass over the larger domain, as the reference
@@ -53,6 +54,8 @@ class CycleGANConfig(Presets):
     }
 
     def __post_init__(self):
+        if not 1 <= self.accum_steps <= self.batch_size:
+            raise ValueError(f"accum_steps must be between 1 and batch_size ({self.batch_size}), got {self.accum_steps}")
         if self.amp not in ("off", "auto", "bf16", "fp16"):
             raise ValueError(f"amp must be 'off', 'auto', 'bf16' or 'fp16', got {self.amp!r}")
         if self.image_size % 4:

@@ -44,14 +44,16 @@ class Precision:
             return contextlib.nullcontext()
         return torch.autocast(self.device_type, dtype=self.dtype)
 
-    def backward_and_step(self, loss: Tensor, optimizer: torch.optim.Optimizer) -> None:
-        """``loss.backward(); optimizer.step()``, through the grad scaler when there is one."""
+    def backward(self, loss: Tensor) -> None:
+        """``loss.backward()``, on the scaled loss when there is a grad scaler (gradients add up across calls)."""
+        (loss if self.scaler is None else self.scaler.scale(loss)).backward()
+
+    def step(self, optimizer: torch.optim.Optimizer) -> None:
+        """``optimizer.step()``; with a grad scaler: unscale, skip the step if a gradient is inf or nan, update the scale."""
         if self.scaler is None:
-            loss.backward()
             optimizer.step()
         else:
-            self.scaler.scale(loss).backward()
-            self.scaler.step(optimizer)  # unscales first; skips the step if a gradient is inf or nan
+            self.scaler.step(optimizer)
             self.scaler.update()
 
     def state_dict(self) -> dict:

@@ -18,6 +18,13 @@ Resuming: ``resume=True`` continues from ``out/checkpoint.pt`` if there is one
 (and starts afresh if not), so the same command can be repeated after every
 disconnect. Without ``resume``, a folder that already holds a run is refused
 rather than overwritten.
+
+Under ``torchrun`` (several processes, see :mod:`minigan.cyclegan.distributed`)
+each rank trains on its shard of every batch and only rank 0 writes the folder,
+prints, and shows the progress bar. A checkpoint resumes exactly with the same
+number of processes; with another number (a 4-GPU run continued on one GPU,
+say) everything but the data's position carries over, and the data starts a
+fresh epoch.
 """
 from __future__ import annotations
 
@@ -38,11 +45,13 @@ from torch.utils.data import DataLoader, Dataset
 from ..data.download import CYCLEGAN_DATASETS, download_cyclegan_dataset
 from ..data.folders import UnpairedImageFolder, load_folder_tensors
 from ..data.scenes import Pairs, scene_pairs, unpaired_scenes
-from ..utils import get_device, seed_everything
+from ..train import shard_of
+from ..utils import seed_everything
 from .checkpoint import config_from_checkpoint, load_checkpoint, save_checkpoint
 from .config import CycleGANConfig
+from .distributed import Dist, cleanup, init_from_env
 from .evaluate import score_model
-from .trainer import CycleGAN, CycleGANTrainer, TensorPairs, check_same_networks, make_cyclegan
+from .trainer import CycleGAN, CycleGANTrainer, TensorPairs, check_same_networks, make_cyclegan, saved_world
 
 __all__ = ["FolderPairs", "RunData", "open_data", "train_run", "read_log", "load_size_for"]
 
@@ -61,23 +70,26 @@ class FolderPairs:
     Each epoch visits the items in a fresh order drawn from ``generator``; the
     data set's own per-item seeds make every item the same whichever worker
     loads it. The state is the epoch, its order and how far into it we are.
+    ``shard = (rank, world)``: this rank's share of each epoch's order
+    (:func:`minigan.train.shard_of`), for data-parallel training.
     """
 
     def __init__(self, dataset: Dataset, *, batch_size: int, generator: torch.Generator,
-                 device: torch.device | str = "cpu", workers: int = 0):
+                 device: torch.device | str = "cpu", workers: int = 0, shard: tuple[int, int] | None = None):
         self.dataset, self.batch_size, self.generator = dataset, batch_size, generator
-        self.device, self.workers = torch.device(device), workers
-        self.epoch_steps = math.ceil(len(dataset) / batch_size)
-        self.epoch, self.perm, self.pos = -1, None, 0
+        self.device, self.workers, self.shard = torch.device(device), workers, shard
+        self.epoch_steps = math.ceil(len(dataset) / (batch_size * (shard[1] if shard else 1)))
+        self.epoch, self.perm, self.pos = -1, None, 0  # pos: items of this rank's share of perm served
         self._batches = None  # the DataLoader iterator over the rest of this epoch
 
     def __next__(self) -> tuple[Tensor, Tensor]:
-        if self.perm is None or self.pos >= len(self.perm):
+        if self.perm is None or self.pos >= len(shard_of(self.perm, self.shard)):
             self.epoch, self.perm, self.pos = self.epoch + 1, torch.randperm(len(self.dataset), generator=self.generator), 0
             self._batches = None
         if self._batches is None:
             self.dataset.set_epoch(self.epoch)
-            loader = DataLoader(self.dataset, batch_size=self.batch_size, sampler=self.perm[self.pos:].tolist(),
+            order = shard_of(self.perm, self.shard)[self.pos:].tolist()
+            loader = DataLoader(self.dataset, batch_size=self.batch_size, sampler=order,
                                 num_workers=self.workers, pin_memory=self.device.type == "cuda")
             self._batches = iter(loader)
         real_x, real_y = next(self._batches)
@@ -87,17 +99,20 @@ class FolderPairs:
     def state_dict(self) -> dict:
         return {"epoch": self.epoch, "perm": self.perm, "pos": self.pos}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict, *, fresh_epoch: bool = False) -> None:
+        """Continue where ``state`` stopped; with ``fresh_epoch``, start the epoch after its one at the next batch."""
         self.epoch, self.perm, self.pos = int(state["epoch"]), state["perm"], int(state["pos"])
+        if fresh_epoch:
+            self.perm, self.pos = None, 0
         self._batches = None
 
 
 class RunData:
     """Where a run's images come from: a name for the log, the training batches, held-out images to show."""
 
-    def __init__(self, name: str, make_batches: Callable[[torch.Generator, torch.device], object],
+    def __init__(self, name: str, make_batches: Callable[..., object],
                  test_x: Tensor, test_y: Tensor, truth: Pairs | None = None):
-        self.name, self.make_batches = name, make_batches
+        self.name, self.make_batches = name, make_batches  # make_batches(generator, device, shard=None)
         self.test_x, self.test_y = test_x, test_y  # (M, 3, S, S) held out, for sample grids
         self.truth = truth  # held-out scenes in both styles, where the answer is known (the built-in benchmark)
 
@@ -115,7 +130,8 @@ def open_data(data: str | os.PathLike | None, cfg: CycleGANConfig, *, data_root:
     if data is None:
         train, pairs = _scenes(size)
         return RunData("scenes (built in)",
-                       lambda g, dev: TensorPairs(train.A, train.B, batch_size=cfg.batch_size, generator=g, device=dev),
+                       lambda g, dev, shard=None: TensorPairs(train.A, train.B, batch_size=cfg.batch_size, generator=g,
+                                                              device=dev, shard=shard),
                        pairs.A, pairs.B, truth=pairs)
     root = Path(data)
     if not root.exists() and str(data) in CYCLEGAN_DATASETS:
@@ -130,8 +146,8 @@ def open_data(data: str | os.PathLike | None, cfg: CycleGANConfig, *, data_root:
         echo(f"warning: {w.message}")
     test = "test" if (root / "testA").is_dir() and (root / "testB").is_dir() else "train"
     test_x, test_y = (load_folder_tensors(root / f"{test}{d}", size)[:N_SAMPLES] for d in "AB")
-    return RunData(str(root), lambda g, dev: FolderPairs(dataset, batch_size=cfg.batch_size, generator=g, device=dev,
-                                                          workers=workers),
+    return RunData(str(root), lambda g, dev, shard=None: FolderPairs(dataset, batch_size=cfg.batch_size, generator=g,
+                                                                      device=dev, workers=workers, shard=shard),
                    test_x, test_y)
 
 
@@ -227,33 +243,69 @@ def train_run(out: str | os.PathLike = "runs/cyclegan", *, data: str | os.PathLi
     iterations in all (the schedule is unchanged; resume to go on).
     ``workers``: DataLoader processes for folder data (None: up to 4 on a
     CUDA GPU, where decoding photos in the main process would hold it up; 0 elsewhere).
+
+    Under ``torchrun`` every process calls this alike: it joins the process
+    group (:func:`~minigan.cyclegan.distributed.init_from_env`; and leaves it
+    at the end if it was the one to start it), trains on its rank's shard,
+    and only rank 0 writes files, echoes and shows progress. ``batch_size``
+    is per process: the global batch is ``batch_size`` x the number of processes.
     """
-    out, dev = Path(out), get_device(device)
-    if workers is None:
-        workers = min(4, os.cpu_count() or 1) if dev.type == "cuda" else 0
-    cfg, state = _resolve_config(out, preset, dict(overrides or {}), dev, resume)
-    run_data = open_data(data, cfg, data_root=data_root, workers=workers, progress=progress, echo=echo)
+    started_here = not (torch.distributed.is_available() and torch.distributed.is_initialized())
+    d = init_from_env(device)
+    try:
+        return _train_run(Path(out), d, data=data, preset=preset, resume=resume, seed=seed,
+                          overrides=dict(overrides or {}), checkpoint_every=checkpoint_every,
+                          sample_every=sample_every, data_root=data_root, workers=workers, steps=steps,
+                          progress=progress and d.is_main, echo=echo if d.is_main else _silent)
+    finally:
+        if started_here:
+            cleanup()
+
+
+def _silent(text: str) -> None:
+    """The echo of ranks other than 0."""
+
+
+def _train_run(out: Path, d: Dist, *, data, preset, resume, seed, overrides, checkpoint_every, sample_every,
+               data_root, workers, steps, progress, echo) -> CycleGANTrainer:
+    dev = d.device
+    if workers is None:  # shared among the processes on this machine
+        per_machine = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+        workers = max(1, min(4, (os.cpu_count() or 1) // per_machine)) if dev.type == "cuda" else 0
+    cfg, state = _resolve_config(out, preset, overrides, dev, resume)
+    # A named data set is downloaded by one process at a time: rank 0 first, then the first process on each other
+    # machine (which finds it there already if the machines share the folder), then all the others.
+    turn = 0 if d.is_main else 1 if d.local_rank == 0 else 2
+    for t in range(3 if d.parallel else 1):
+        if t == turn:
+            run_data = open_data(data, cfg, data_root=data_root, workers=workers, progress=progress, echo=echo)
+        d.barrier()
     seed_everything(seed)
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)  # alike on every rank: the same weights, epochs in the same order
     model = make_cyclegan(cfg, device=dev, generator=g)
-    trainer = CycleGANTrainer(model, run_data.make_batches(g, dev), generator=g)
+    shard = {"shard": (d.rank, d.world_size)} if d.parallel else {}  # this rank's share of every epoch
+    trainer = CycleGANTrainer(model, run_data.make_batches(g, dev, **shard), generator=g, dist=d)
     if state is not None:
         trainer.load_state_dict(state)
         echo(f"resuming {out} at iteration {trainer.iteration} of {trainer.total_steps}")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps({**asdict(cfg), "data": run_data.name, "seed": seed}, indent=1))
+        if saved_world(state) != d.world_size:
+            echo(f"the checkpoint is from {saved_world(state)} process(es), this run has {d.world_size}: "
+                 f"the data starts a fresh epoch")
+    d.barrier()  # every rank has read the checkpoint before rank 0 rewrites the folder
     checkpoint_every = checkpoint_every or trainer.epoch_steps
     sample_every = sample_every or trainer.epoch_steps
-    log = _Log(out / "log.csv", state["history"] if state is not None else {})
-
     scores_path = out / "scores.csv"
-    _keep_rows(scores_path, trainer.iteration)  # what a killed run scored after its last checkpoint goes
+    if d.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(json.dumps({**asdict(cfg), "data": run_data.name, "seed": seed}, indent=1))
+        log = _Log(out / "log.csv", state["history"] if state is not None else {})
+        _keep_rows(scores_path, trainer.iteration)  # what a killed run scored after its last checkpoint goes
 
     def score_row(done: int) -> None:
         if run_data.truth is None:
             return
         scores = score_model(model, run_data.truth)
-        row = {f"l1_{d}{part}": scores[k][f"l1{part}"] for d, k in (("a2b", "A→B"), ("b2a", "B→A"))
+        row = {f"l1_{way}{part}": scores[k][f"l1{part}"] for way, k in (("a2b", "A→B"), ("b2a", "B→A"))
                for part in ("", "_shapes")}
         new = not scores_path.exists()
         with open(scores_path, "a", newline="") as f:
@@ -262,18 +314,27 @@ def train_run(out: str | os.PathLike = "runs/cyclegan", *, data: str | os.PathLi
                 w.writerow(["iteration", *row])
             w.writerow([done, *(f"{v:.4f}" for v in row.values())])
 
-    def after_step(i: int, logs: dict, history) -> None:
-        log(i, logs, history)
-        done = i + 1
-        if done % sample_every == 0 or done == trainer.total_steps:
-            _save_samples(model, run_data, out / "samples" / f"iter_{done:06d}.png")
-            score_row(done)
-        if done % checkpoint_every == 0 or done == trainer.total_steps:
-            save_checkpoint(trainer.state_dict(), out / CHECKPOINT)
+    def checkpoint() -> None:
+        state = trainer.state_dict()  # on every rank: it gathers the ranks' pools
+        if d.is_main:
+            save_checkpoint(state, out / CHECKPOINT)
 
-    echo(f"training on {run_data.name}: {cfg.image_size}x{cfg.image_size}, ngf {cfg.ngf}, {cfg.n_blocks} blocks, "
-         f"{trainer.total_steps} iterations ({cfg.total_epochs} epochs of {trainer.epoch_steps}), "
+    def after_step(i: int, logs: dict, history) -> None:
+        done = i + 1
+        if d.is_main:  # the others go on to the next iteration and wait for rank 0 at its first all-reduce
+            log(i, logs, history)
+            if done % sample_every == 0 or done == trainer.total_steps:
+                _save_samples(model, run_data, out / "samples" / f"iter_{done:06d}.png")
+                score_row(done)
+        if done % checkpoint_every == 0 or done == trainer.total_steps:
+            checkpoint()
+
+    batch = f"batch {cfg.batch_size}" + (f" x {d.world_size} processes = {cfg.batch_size * d.world_size}"
+                                         if d.parallel else "")
+    blocks = f"{cfg.n_blocks} block" + "s" * (cfg.n_blocks != 1)
+    echo(f"training on {run_data.name}: {cfg.image_size}x{cfg.image_size}, ngf {cfg.ngf}, {blocks}, "
+         f"{batch}, {trainer.total_steps} iterations ({cfg.total_epochs} epochs of {trainer.epoch_steps}), "
          f"{trainer.precision_G.name} on {dev.type}; writing to {out}")
     trainer.fit(callbacks=[after_step], progress=progress, steps=steps)
-    save_checkpoint(trainer.state_dict(), out / CHECKPOINT)
+    checkpoint()
     return trainer

@@ -36,6 +36,7 @@ from ..gan.steps import frozen
 from ..train import CallbackLike, History, batches, fit
 from ..utils import seed_everything
 from .config import CycleGANConfig, linear_decay_factor
+from .distributed import Dist, data_parallel_views, no_sync_unless
 from .precision import Precision, resolve_precision
 from .networks import PatchDiscriminator, ResnetGenerator, init_weights
 from .pool import ImagePool
@@ -110,6 +111,38 @@ def _apply(net: torch.nn.Module, *inputs: Tensor, widest: int) -> list[Tensor]:
     return [net(t) for t in inputs]
 
 
+def _item(t: Tensor) -> float:
+    """``t.item()``, or nan for a tensor without data (the meta device, where FLOPs are counted)."""
+    return float("nan") if t.device.type == "meta" else t.item()
+
+
+def _micro_batches(k: int, *tensors: Tensor) -> list[tuple[float, tuple[Tensor, ...]]]:
+    """The batch split into ``k`` micro-batches, each with its share of the batch (weights sum to 1)."""
+    n = len(tensors[0])
+    if not 1 <= k <= n:
+        raise ValueError(f"accum_steps must be between 1 and the batch size {n}, got {k}")
+    parts = list(zip(*(t.tensor_split(k) for t in tensors)))
+    return [(len(p[0]) / n, p) for p in parts]
+
+
+def _generator_losses(m: CycleGAN, real_x: Tensor, real_y: Tensor, loss: GANLoss
+                      ) -> tuple[dict[str, Tensor], Tensor, Tensor]:
+    """Every term of L_G for one (micro-)batch, and the fakes G(x), F(y)."""
+    cfg = m.cfg
+    lam, lam_id = cfg.lambda_cycle, cfg.lambda_cycle * cfg.lambda_identity
+    widest = cfg.ngf * real_x.shape[-2] * real_x.shape[-1]  # the generator's first and last layers: ngf x H x W
+    fake_y, *idt_y = _apply(m.G, real_x, *([real_y] if lam_id > 0 else []), widest=widest)  # G(x), G(y)
+    fake_x, *idt_x = _apply(m.F, real_y, *([real_x] if lam_id > 0 else []), widest=widest)  # F(y), F(x)
+    logs = {"g_gan": loss.g(m.D_Y(fake_y)), "f_gan": loss.g(m.D_X(fake_x))}
+    if cfg.cycle_loss:
+        logs["cycle_x"] = lam * F_.l1_loss(m.F(fake_y), real_x)  # || F(G(x)) - x ||
+        logs["cycle_y"] = lam * F_.l1_loss(m.G(fake_x), real_y)  # || G(F(y)) - y ||
+    if lam_id > 0:
+        logs["idt_y"] = lam_id * F_.l1_loss(idt_y[0], real_y)  # || G(y) - y ||
+        logs["idt_x"] = lam_id * F_.l1_loss(idt_x[0], real_x)  # || F(x) - x ||
+    return logs, fake_x, fake_y
+
+
 def generator_step(model: CycleGAN, opt_G: torch.optim.Optimizer, real_x: Tensor, real_y: Tensor,
                    loss: GANLoss | None = None, precision: Precision | None = None
                    ) -> tuple[dict[str, float], Tensor, Tensor]:
@@ -118,29 +151,30 @@ def generator_step(model: CycleGAN, opt_G: torch.optim.Optimizer, real_x: Tensor
     G's two inputs, x (to make fakes) and y (for the identity loss), may go
     through it as one stacked batch (see :data:`STACK_MAX_FLOATS`), and F's likewise.
     ``precision`` (default: float32) runs the forward passes under autocast.
+    With ``cfg.accum_steps = k`` the batch goes through in k micro-batches whose
+    gradients add up before the one optimizer step: the same gradient (every
+    loss is a mean, instance norm is per image) with a k-th of the activations in memory.
     """
     m, cfg = model, model.cfg
     loss = loss or get_loss(cfg.loss)
     precision = precision or Precision()
-    lam, lam_id = cfg.lambda_cycle, cfg.lambda_cycle * cfg.lambda_identity
-    widest = cfg.ngf * real_x.shape[-2] * real_x.shape[-1]  # the generator's first and last layers: ngf x H x W
+    out: dict[str, float] = {}
+    fakes_x, fakes_y = [], []
+    opt_G.zero_grad(set_to_none=True)
+    parts = _micro_batches(cfg.accum_steps, real_x, real_y)
     with frozen(m.D_X, m.D_Y):
-        with precision.autocast():
-            fake_y, *idt_y = _apply(m.G, real_x, *([real_y] if lam_id > 0 else []), widest=widest)  # G(x), G(y)
-            fake_x, *idt_x = _apply(m.F, real_y, *([real_x] if lam_id > 0 else []), widest=widest)  # F(y), F(x)
-            logs = {"g_gan": loss.g(m.D_Y(fake_y)), "f_gan": loss.g(m.D_X(fake_x))}
-            if cfg.cycle_loss:
-                logs["cycle_x"] = lam * F_.l1_loss(m.F(fake_y), real_x)  # || F(G(x)) - x ||
-                logs["cycle_y"] = lam * F_.l1_loss(m.G(fake_x), real_y)  # || G(F(y)) - y ||
-            if lam_id > 0:
-                logs["idt_y"] = lam_id * F_.l1_loss(idt_y[0], real_y)  # || G(y) - y ||
-                logs["idt_x"] = lam_id * F_.l1_loss(idt_x[0], real_x)  # || F(x) - x ||
-            total = sum(logs.values())
-        opt_G.zero_grad(set_to_none=True)
-        precision.backward_and_step(total, opt_G)
-    out = {k: v.item() for k, v in logs.items()}
-    out["g_total"] = total.item()
-    return out, fake_x.detach(), fake_y.detach()
+        for j, (share, (x, y)) in enumerate(parts):
+            with no_sync_unless(j == len(parts) - 1, m.G, m.F):  # DDP: all-reduce on the last backward only
+                with precision.autocast():
+                    logs, fake_x, fake_y = _generator_losses(m, x, y, loss)
+                    logs["g_total"] = sum(logs.values())
+                precision.backward(logs["g_total"] if share == 1 else logs["g_total"] * share)
+            for k, v in logs.items():
+                out[k] = out.get(k, 0.0) + _item(v) * share
+            fakes_x.append(fake_x.detach())
+            fakes_y.append(fake_y.detach())
+        precision.step(opt_G)
+    return out, torch.cat(fakes_x), torch.cat(fakes_y)
 
 
 def discriminator_step(model: CycleGAN, opt_D: torch.optim.Optimizer, real_x: Tensor, real_y: Tensor,
@@ -152,12 +186,19 @@ def discriminator_step(model: CycleGAN, opt_D: torch.optim.Optimizer, real_x: Te
     precision = precision or Precision()
     fake_y, fake_x = pool_y.query(fake_y), pool_x.query(fake_x)  # detached, partly older fakes
     widest = m.cfg.ndf * real_x.shape[-2] * real_x.shape[-1] // 4  # the PatchGAN's first layer: ndf x H/2 x W/2
-    with precision.autocast():
-        d_y = loss.d(*_apply(m.D_Y, real_y, fake_y.to(real_y.dtype), widest=widest))  # lsgan: already halved
-        d_x = loss.d(*_apply(m.D_X, real_x, fake_x.to(real_x.dtype), widest=widest))
+    out = {"d_x": 0.0, "d_y": 0.0}
     opt_D.zero_grad(set_to_none=True)
-    precision.backward_and_step(d_x + d_y, opt_D)
-    return {"d_x": d_x.item(), "d_y": d_y.item()}
+    parts = _micro_batches(m.cfg.accum_steps, real_x, real_y, fake_x, fake_y)
+    for j, (share, (rx, ry, fx, fy)) in enumerate(parts):
+        with no_sync_unless(j == len(parts) - 1, m.D_X, m.D_Y):  # DDP: all-reduce on the last backward only
+            with precision.autocast():
+                d_y = loss.d(*_apply(m.D_Y, ry, fy.to(ry.dtype), widest=widest))  # the lsgan loss is already halved
+                d_x = loss.d(*_apply(m.D_X, rx, fx.to(rx.dtype), widest=widest))
+            precision.backward(d_x + d_y if share == 1 else (d_x + d_y) * share)
+        out["d_x"] += _item(d_x) * share
+        out["d_y"] += _item(d_y) * share
+    precision.step(opt_D)
+    return out
 
 
 class TensorPairs:
@@ -165,14 +206,17 @@ class TensorPairs:
 
     ``next()`` gives ``(real_x, real_y)``, each (B, C, H, W) on ``device``;
     ``state_dict`` holds both epochs' positions so a resumed run draws what an
-    uninterrupted one would.
+    uninterrupted one would. ``shard = (rank, world)``: this rank's share of
+    every epoch, for data-parallel training (see :func:`minigan.train.shard_of`).
     """
 
     def __init__(self, data_x: Tensor, data_y: Tensor, *, batch_size: int, generator: torch.Generator | None,
-                 device: torch.device | str = "cpu"):
-        self.xs = batches(data_x, batch_size=batch_size, generator=generator, device=device)
-        self.ys = batches(data_y, batch_size=batch_size, generator=generator, device=device)
-        self.epoch_steps = -(-max(len(data_x), len(data_y)) // batch_size)  # one pass over the larger domain
+                 device: torch.device | str = "cpu", shard: tuple[int, int] | None = None):
+        self.xs = batches(data_x, batch_size=batch_size, generator=generator, device=device, shard=shard)
+        self.ys = batches(data_y, batch_size=batch_size, generator=generator, device=device, shard=shard)
+        world = shard[1] if shard else 1
+        # one pass over the larger domain; W ranks share it: ceil(n / (B * W)) iterations
+        self.epoch_steps = -(-max(len(data_x), len(data_y)) // (batch_size * world))
 
     def __next__(self) -> tuple[Tensor, Tensor]:
         return next(self.xs)[0], next(self.ys)[0]
@@ -180,9 +224,9 @@ class TensorPairs:
     def state_dict(self) -> dict:
         return {"x": self.xs.state_dict(), "y": self.ys.state_dict()}
 
-    def load_state_dict(self, state: dict) -> None:
-        self.xs.load_state_dict(state["x"])
-        self.ys.load_state_dict(state["y"])
+    def load_state_dict(self, state: dict, *, fresh_epoch: bool = False) -> None:
+        self.xs.load_state_dict(state["x"], fresh_epoch=fresh_epoch)
+        self.ys.load_state_dict(state["y"], fresh_epoch=fresh_epoch)
 
 
 class CycleGANTrainer:
@@ -195,13 +239,25 @@ class CycleGANTrainer:
     pools' coins; the iteration counter and the loss history. :meth:`step`
     runs one iteration; :meth:`state_dict` / :meth:`load_state_dict` capture
     and restore all of it (see :mod:`minigan.cyclegan.checkpoint`).
+
+    ``dist``: this process's place in a data-parallel run
+    (:func:`~minigan.cyclegan.distributed.init_from_env`; None: a single
+    process). Then every rank builds its trainer alike, with ``data`` giving
+    its own shard; the steps run through ``DistributedDataParallel`` views of
+    the model (:func:`~minigan.cyclegan.distributed.data_parallel_views`),
+    while ``model`` stays the plain networks, which the optimizers update and
+    the checkpoints hold.
     """
 
-    def __init__(self, model: CycleGAN, data: TensorPairs, *, generator: torch.Generator | None = None):
+    def __init__(self, model: CycleGAN, data: TensorPairs, *, generator: torch.Generator | None = None,
+                 dist: Dist | None = None):
         cfg = self.cfg = model.cfg
         self.model, self.data = model, data
         self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
         self.device = next(model.G.parameters()).device
+        self.dist = dist if dist is not None else Dist(device=self.device)
+        # what each step calls: the model itself, or with DDP wrappers on the networks that step trains
+        self.g_view, self.d_view = data_parallel_views(model, self.dist) if self.dist.parallel else (model, model)
         self.opt_G, self.opt_D = make_optimizers(model)
         lr_factor = lambda e: linear_decay_factor(e, cfg.n_epochs, cfg.n_epochs_decay)  # noqa: E731
         self.schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lr_factor) for opt in (self.opt_G, self.opt_D)]
@@ -229,9 +285,9 @@ class CycleGANTrainer:
         if _channels_last(self.cfg, self.device):
             real_x, real_y = (t.contiguous(memory_format=torch.channels_last) for t in (real_x, real_y))
         logs = {"lr": self.opt_G.param_groups[0]["lr"]}
-        g_logs, fake_x, fake_y = generator_step(self.model, self.opt_G, real_x, real_y, self.loss, self.precision_G)
+        g_logs, fake_x, fake_y = generator_step(self.g_view, self.opt_G, real_x, real_y, self.loss, self.precision_G)
         logs.update(g_logs)
-        logs.update(discriminator_step(self.model, self.opt_D, real_x, real_y, fake_x, fake_y,
+        logs.update(discriminator_step(self.d_view, self.opt_D, real_x, real_y, fake_x, fake_y,
                                        self.pool_x, self.pool_y, self.loss, self.precision_D))
         self.iteration += 1
         if self.iteration % self.epoch_steps == 0:
@@ -247,25 +303,48 @@ class CycleGANTrainer:
         return self.model.history
 
     def state_dict(self) -> dict:
-        """Every tensor and number the run needs to continue, as plain containers (``torch.load(weights_only=True)`` reads it)."""
+        """Every tensor and number the run needs to continue, as plain containers (``torch.load(weights_only=True)`` reads it).
+
+        In a data-parallel run every rank must call it (the ranks' history
+        pools are gathered to rank 0, whose state is the one to save): the
+        rest of the state is the same on every rank. ``world_size`` records
+        how many processes trained.
+        """
         m = self.model
-        return {
+        pools = [list(self.pool_x.images), list(self.pool_y.images)]
+        state = {
             "config": asdict(self.cfg),
             "iteration": self.iteration,
             "epoch_steps": self.epoch_steps,
-            "nets": {name: getattr(m, name).state_dict() for name in NETS},
+            "world_size": self.dist.world_size,
+            "nets": {name: getattr(m, name).state_dict() for name in NETS},  # the plain networks: no "module." prefixes
             "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
             "schedulers": [s.state_dict() for s in self.schedulers],
             "scalers": [p.state_dict() for p in (self.precision_G, self.precision_D)],
-            "pools": [list(self.pool_x.images), list(self.pool_y.images)],
+            "pools": pools,  # in a data-parallel run: rank 0's
             "data": self.data.state_dict(),
             "generator": self.generator.get_state(),
             "torch_rng": torch.get_rng_state(),
             "history": {"steps": list(self.history.steps), **{k: list(v) for k, v in self.history.items()}},
         }
+        if self.dist.parallel:  # ranks 1 .. W-1's pools, on the CPU
+            gathered = self.dist.gather([[t.cpu() for t in p] for p in pools])
+            if gathered is not None:
+                state["rank_pools"] = gathered[1:]
+        return state
 
     def load_state_dict(self, state: dict) -> None:
-        """Continue the run ``state`` came from (the networks must match: see :func:`check_same_networks`)."""
+        """Continue the run ``state`` came from (the networks must match: see :func:`check_same_networks`).
+
+        A checkpoint written by as many processes as this run has continues
+        exactly, each rank with its own pools and its share of the data. One
+        from another number of processes (say 4 GPUs, resumed on 1) loads the
+        networks, optimizers, schedules, iteration, history and generator, but
+        the data starts a fresh epoch at the next batch (the position in the
+        old shards means nothing now), the schedule keeps the checkpoint's
+        iterations per epoch, and ranks the checkpoint had no pools for start
+        from rank 0's.
+        """
         check_same_networks(state["config"], self.cfg)
         m = self.model
         for name in NETS:
@@ -276,9 +355,14 @@ class CycleGANTrainer:
             s.load_state_dict(sd)
         for p, sd in zip((self.precision_G, self.precision_D), state["scalers"]):
             p.load_state_dict(sd)
-        self.pool_x.images = [t.to(self.device) for t in state["pools"][0]]
-        self.pool_y.images = [t.to(self.device) for t in state["pools"][1]]
-        self.data.load_state_dict(state["data"])
+        rank, rank_pools = self.dist.rank, state.get("rank_pools", [])
+        pools = rank_pools[rank - 1] if 1 <= rank <= len(rank_pools) else state["pools"]
+        self.pool_x.images = [t.to(self.device) for t in pools[0]]
+        self.pool_y.images = [t.to(self.device) for t in pools[1]]
+        if saved_world(state) == self.dist.world_size:
+            self.data.load_state_dict(state["data"])
+        else:
+            self.data.load_state_dict(state["data"], fresh_epoch=True)
         self.generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
         self.iteration, self.epoch_steps = int(state["iteration"]), int(state["epoch_steps"])
@@ -287,6 +371,11 @@ class CycleGANTrainer:
         self.history.steps = list(hist.pop("steps"))
         self.history.update({k: list(v) for k, v in hist.items()})
         m.history = self.history
+
+
+def saved_world(state: dict) -> int:
+    """How many processes trained the checkpoint ``state`` (1 for checkpoints older than data parallelism)."""
+    return int(state.get("world_size", 1))
 
 
 NETS = ("G", "F", "D_X", "D_Y")
