@@ -43,7 +43,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from .utils import get_device
 
-__all__ = ["count_flops", "measure_peak_flops", "time_call", "profile_ops", "Workload", "cyclegan_workload", "dcgan_workload",
+__all__ = ["count_flops", "measure_peak_flops", "time_call", "profile_ops", "compile_module", "Workload", "cyclegan_workload", "dcgan_workload",
            "gpt_workload", "WORKLOADS", "benchmark"]
 
 
@@ -95,6 +95,21 @@ def _peak_memory(device: torch.device) -> int:
         return int(torch.mps.driver_allocated_memory())
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux, bytes on macOS
     return int(rss if sys.platform == "darwin" else rss * 1024)
+
+
+def compile_module(module: nn.Module) -> nn.Module:
+    """``torch.compile(module)``, with inductor's CPU code for the instruction set ATen itself runs with.
+
+    Inductor writes C++ for the vector instructions it detects on the CPU. When
+    ``ATEN_CPU_CAPABILITY=default`` pins PyTorch's own kernels to the baseline
+    (as a check of how a chapter runs on an older CPU does), that generated code
+    does not build; plain scalar code (``simdlen = 1``) then matches.
+    """
+    if os.environ.get("ATEN_CPU_CAPABILITY", "").lower() == "default":
+        import torch._inductor.config as inductor_config
+
+        inductor_config.cpp.simdlen = 1
+    return torch.compile(module)
 
 
 @contextlib.contextmanager
@@ -178,7 +193,7 @@ def cyclegan_workload(preset: str = "cpu", *, device: torch.device | str = "cpu"
     trainer = build(device)
     if compile:
         for name in ("G", "F", "D_X", "D_Y"):  # the steps call the networks through these attributes
-            setattr(trainer.model, name, torch.compile(getattr(trainer.model, name)))
+            setattr(trainer.model, name, compile_module(getattr(trainer.model, name)))
     x_inf = torch.rand(cfg.batch_size, cfg.channels, cfg.image_size, cfg.image_size, device=device) * 2 - 1
     if cfg.channels_last and device.type != "mps":
         x_inf = x_inf.contiguous(memory_format=torch.channels_last)
