@@ -164,6 +164,13 @@ class Workload:
     settings: dict
 
 
+def _config(config_cls, preset: str, device: torch.device, batch: int | None, overrides: dict):
+    """``config_cls.from_preset(preset)`` with ``overrides`` and, if given, the batch size."""
+    if batch is not None:
+        overrides["batch_size"] = batch
+    return config_cls.from_preset(preset, device=device, **overrides)
+
+
 def cyclegan_workload(preset: str = "cpu", *, device: torch.device | str = "cpu", batch: int | None = None,
                       channels_last: bool | None = None, amp: str | None = None, compile: bool = False,
                       **overrides) -> Workload:
@@ -171,13 +178,11 @@ def cyclegan_workload(preset: str = "cpu", *, device: torch.device | str = "cpu"
     from .cyclegan import CycleGANConfig, CycleGANTrainer, TensorPairs, make_cyclegan
 
     device = torch.device(device)
-    if batch is not None:
-        overrides["batch_size"] = batch
     if channels_last is not None:
         overrides["channels_last"] = channels_last
     if amp is not None:
         overrides["amp"] = amp
-    cfg = CycleGANConfig.from_preset(preset, device=device, **overrides)
+    cfg = _config(CycleGANConfig, preset, device, batch, overrides)
 
     def build(dev: torch.device) -> CycleGANTrainer:
         g = torch.Generator().manual_seed(0)
@@ -216,9 +221,7 @@ def dcgan_workload(preset: str = "cpu", *, device: torch.device | str = "cpu", b
     from .gan.steps import d_step, g_step
 
     device = torch.device(device)
-    if batch is not None:
-        overrides["batch_size"] = batch
-    cfg = DCGANConfig.from_preset(preset, device=device, **overrides)
+    cfg = _config(DCGANConfig, preset, device, batch, overrides)
 
     def build(dev: torch.device):
         m = make_dcgan(cfg, device=dev, generator=torch.Generator().manual_seed(0))
@@ -259,9 +262,7 @@ def gpt_workload(preset: str = "cpu", *, device: torch.device | str = "cpu", bat
     from .nn.transformer import GPTConfig, TinyGPT
 
     device = torch.device(device)
-    if batch is not None:
-        overrides["batch_size"] = batch
-    cfg = GPTConfig.from_preset(preset, device=device, **overrides)
+    cfg = _config(GPTConfig, preset, device, batch, overrides)
 
     def build(dev: torch.device):
         torch.manual_seed(0)

@@ -178,13 +178,12 @@ def _train(args) -> None:
 
 
 def _translate(args) -> None:
-    from PIL import Image
     from torchvision import transforms as T
     from torchvision.utils import save_image
     from tqdm.auto import tqdm
 
     from .cyclegan import model_from_checkpoint
-    from .data.folders import list_images, load_rgb
+    from .data.folders import cyclegan_transform, list_images, load_rgb
     from .utils import get_device
 
     device = get_device(args.device)
@@ -201,12 +200,12 @@ def _translate(args) -> None:
     out = Path(args.out)
     for path in tqdm(files, desc="translating", disable=args.no_progress):
         image = load_rgb(path)
-        if size:
-            image = image.resize((size, size), Image.BICUBIC)
+        if size:  # the reference's test preprocessing: resize, then [-1, 1]
+            x = cyclegan_transform(size, size, train=False)(image)[None]  # (1, 3, S, S)
         else:  # keep the size, cropped to a multiple of 4 (the generator halves it twice)
             w, h = image.size
             image = image.crop((0, 0, w - w % 4, h - h % 4))
-        x = T.Normalize((0.5,) * 3, (0.5,) * 3)(T.functional.to_tensor(image))[None]  # (1, 3, H, W) in [-1, 1]
+            x = T.Normalize((0.5,) * 3, (0.5,) * 3)(T.functional.to_tensor(image))[None]  # (1, 3, H, W)
         y = model.translate(x, to=to)
         dest = out / path.relative_to(base).with_suffix(".png")
         dest.parent.mkdir(parents=True, exist_ok=True)
