@@ -72,3 +72,36 @@ def test_repository_url_lives_only_in_config():
               if url in p.read_text()]
     assert others == [], f"repository URL duplicated outside _config.yml: {others}"
     assert json.dumps(setup_cell_source()).count(url) == 1
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_states_its_run_time_at_the_top(path: Path):
+    intro = nbformat.read(path, as_version=4).cells[0].source
+    line = re.search(r"\*Run time:\*(.*?)(?:\n\n|$)", intro, re.S)
+    assert line, "the opening cell must state the run time: *Run time:* CPU: ... GPU: ..."
+    assert "CPU:" in line.group(1) and "GPU:" in line.group(1), "give the run time on a CPU and on a GPU"
+
+
+LONG_CELL = 35  # lines; longer code is folded in the HTML (the reader opens it with one click)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_long_code_is_folded(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    for i, c in enumerate(nb.cells):
+        if c.cell_type == "code" and len(c.source.splitlines()) > LONG_CELL:
+            assert {"hide-input", "hide-cell"} & set(c.metadata.get("tags", [])), (
+                f"cell {i} has {len(c.source.splitlines())} lines: split it, or tag it hide-input if it is not the lesson")
+
+
+def test_the_book_loads_no_javascript_from_a_cdn():
+    """MathJax and the widget embedder are served from the build (tools/vendor_js.py); the browser
+    test (test_book_browser.py) proves the pages render with them and with no network."""
+    from tools import vendor_js
+
+    sphinx = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"]
+    served = [sphinx["mathjax_path"], *sphinx["nb_ipywidgets_js"]]
+    assert not [u for u in served if "://" in u], "a script still comes from another host"
+    for rel in served:
+        assert (ROOT / "_assets" / rel).is_file(), f"{rel} is not in _assets/"
+    assert vendor_js.check() == [], "the vendored files differ from MANIFEST.txt: run tools/vendor_js.py"
