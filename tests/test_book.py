@@ -88,7 +88,9 @@ LONG_CELL = 35  # lines; longer code is folded in the HTML (the reader opens it 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_long_code_is_folded(path: Path):
     nb = nbformat.read(path, as_version=4)
-    for i, c in enumerate(nb.cells):
+    exercises = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "## Exercises" in c.source),
+                     len(nb.cells))
+    for i, c in enumerate(nb.cells[:exercises]):  # an exercise's own cells are the lesson, and stay open
         if c.cell_type == "code" and len(c.source.splitlines()) > LONG_CELL:
             assert {"hide-input", "hide-cell"} & set(c.metadata.get("tags", [])), (
                 f"cell {i} has {len(c.source.splitlines())} lines: split it, or tag it hide-input if it is not the lesson")
@@ -105,3 +107,91 @@ def test_the_book_loads_no_javascript_from_a_cdn():
     for rel in served:
         assert (ROOT / "_assets" / rel).is_file(), f"{rel} is not in _assets/"
     assert vendor_js.check() == [], "the vendored files differ from MANIFEST.txt: run tools/vendor_js.py"
+
+
+# ---------------------------------------------------------------- exercises (minigan.exercises)
+
+EXERCISE = re.compile(r"^\d+\. \*\*", re.M)  # "1. **Predict, then check.** ..."
+SOLUTION_TAG = "exercise-solution"
+# The exercises each chapter must let the reader implement, checked by minigan.exercises.
+REQUIRED_CHECKERS = {
+    "mlp": {"check_mlp_backward"},
+    "cnn": {"check_conv2d"},
+    "rnn": {"check_lstm_cell"},
+    "attention": {"check_causal_self_attention"},
+    "gan_game": {"check_d_loss_minimax", "check_d_step_detach"},
+    "gan_losses": {"check_g_loss_nonsaturating", "check_g_loss_saturating", "check_d_loss_lsgan",
+                   "check_g_loss_lsgan", "check_d_loss_wasserstein", "check_g_loss_wasserstein",
+                   "check_d_loss_hinge", "check_g_loss_hinge", "check_gradient_penalty"},
+    "cyclegan": {"check_cyclegan_generator_loss", "check_image_pool"},
+}
+
+
+def exercise_cells(nb) -> list:
+    start = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "## Exercises" in c.source)
+    return nb.cells[start:]
+
+
+def _text(output) -> str:
+    if output.output_type == "stream":
+        return output.text
+    return output.get("data", {}).get("text/plain", "")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_ends_with_exercises_that_each_have_a_folded_solution(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    assert any(c.cell_type == "markdown" and "## Exercises" in c.source for c in nb.cells), "no ## Exercises"
+    cells = exercise_cells(nb)
+    # Group the cells by exercise: an exercise starts at a markdown cell with "N. **Title**".
+    groups: list[list] = []
+    for c in cells:
+        if c.cell_type == "markdown" and SOLUTION_TAG not in c.metadata.get("tags", []) and EXERCISE.search(c.source):
+            assert len(EXERCISE.findall(c.source)) == 1, "one exercise per cell, so that its solution can follow it"
+            groups.append([c])
+        elif groups:
+            groups[-1].append(c)
+    assert 3 <= len(groups) <= 6, f"{len(groups)} exercises; each chapter has 3 to 6"
+    for n, group in enumerate(groups, 1):
+        solutions = [c for c in group if SOLUTION_TAG in c.metadata.get("tags", [])]
+        assert solutions, f"exercise {n} has no worked solution"
+        for c in solutions:
+            if c.cell_type == "markdown":  # folded in Jupyter and in the HTML alike
+                assert c.source.startswith('<details class="minigan-solution">') and c.source.endswith("</details>")
+            else:
+                assert "hide-cell" in c.metadata.tags, "solution code must be folded in the HTML (hide-cell)"
+                assert c.metadata.get("jupyter", {}).get("source_hidden"), "and collapsed in Jupyter"
+                assert c.metadata.get("jupyter", {}).get("outputs_hidden")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_checked_exercises_show_a_stub_that_fails_and_a_solution_that_passes(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    used = set()
+    for c in exercise_cells(nb):
+        if c.cell_type != "code":
+            continue
+        checks = set(re.findall(r"\b(check_\w+)\b", c.source)) - {"check"}
+        used |= checks
+        if not re.search(r"\bcheck(_\w+)?\(", c.source):  # imports only
+            continue
+        verdicts = [line for o in c.outputs for line in _text(o).splitlines()
+                    if line.startswith(("Correct:", "Not yet:"))]
+        assert verdicts, f"a cell that uses {sorted(checks)} shows no verdict"
+        if SOLUTION_TAG in c.metadata.get("tags", []):
+            assert all(v.startswith("Correct:") for v in verdicts), f"a worked solution fails its check: {verdicts}"
+        else:
+            assert any(v.startswith("Not yet:") for v in verdicts), "a stub shows what a failing check looks like"
+    missing = REQUIRED_CHECKERS.get(path.stem, set()) - used
+    assert not missing, f"the chapter must let the reader implement and check: {sorted(missing)}"
+
+
+def test_every_checker_is_used_by_a_chapter():
+    import minigan.exercises
+
+    used = set()
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        used |= {name for c in exercise_cells(nb) if c.cell_type == "code" for name in re.findall(r"\b(check_\w+)\b", c.source)}
+    checkers = {n for n in minigan.exercises.__all__ if n.startswith("check_")}
+    assert checkers - used == set(), "checkers that no chapter offers"

@@ -117,6 +117,7 @@ SETTLE_JS = """async () => {
 
 # Everything the checks need from one page, read from the live DOM.
 INSPECT_JS = r"""() => {
+  const SOLUTIONS = 'details.minigan-solution, .tag_exercise-solution details';
   const textOutsideCode = [];
   const walker = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
@@ -136,6 +137,10 @@ INSPECT_JS = r"""() => {
     widgetViews: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
     widgetsDrawn: document.querySelectorAll('.widget-subarea > *').length,
     colab: Array.from(document.querySelectorAll('a[href*="colab.research.google.com"]')).map(a => a.href),
+    solutions: Array.from(document.querySelectorAll(SOLUTIONS)).map(d => ({
+      open: d.open,
+      visible: Array.from(d.children).some(e => e.tagName !== 'SUMMARY' && e.checkVisibility()),
+    })),
   };
 }"""
 
@@ -216,6 +221,10 @@ def test_every_page_renders_offline_in_chromium(site, browser):
                 problems.append(f"Colab button should open {expected}, found {facts['colab']}")
             if not any(i["ok"] for i in facts["images"]):
                 problems.append("a chapter with no figure loaded")
+            if len(facts["solutions"]) < 3:
+                problems.append(f"only {len(facts['solutions'])} worked solutions found")
+            if any(sol["open"] or sol["visible"] for sol in facts["solutions"]):
+                problems.append("a worked solution is visible before the reader opens it")
         elif facts["colab"]:
             problems.append(f"a page that is not a notebook has a Colab button: {facts['colab']}")
         if facts["mathCount"]:
@@ -313,3 +322,23 @@ def _luminance(css_color: str) -> float:
         return 0.0
     r, g, b = (v / 255 for v in nums[:3])
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_worked_solutions_open_with_one_click(site, browser):
+    """Solutions are folded (test above); clicking "Solution" / "Show the solution" shows them."""
+    kinds = {"prose": "details.minigan-solution", "code": ".tag_exercise-solution details"}
+    for kind, selector in kinds.items():
+        for name in chapter_names():
+            page, facts, problems = _visit(browser, site, f"book/{name}.html")
+            assert not problems, problems
+            details = page.locator(selector).first
+            if details.count():
+                details.locator("summary").first.click()
+                shown = details.evaluate("""d => d.open && Array.from(d.children)
+                    .some(e => e.tagName !== 'SUMMARY' && e.checkVisibility())""")
+                assert shown, f"a {kind} solution in {name} did not open when its summary was clicked"
+                page.context.close()
+                break
+            page.context.close()
+        else:
+            pytest.fail(f"no chapter has a {kind} solution")
