@@ -8,7 +8,7 @@ import nbformat
 import pytest
 import yaml
 
-from tools.nbtools import BOOK, ROOT, SETUP_TAG, chapter_notebooks, repository_url, setup_cell_source
+from tools.nbtools import BOOK, ROOT, SETUP_TAG, book_config, chapter_notebooks, repository_url, setup_cell_source
 
 NOTEBOOKS = chapter_notebooks()
 
@@ -82,15 +82,19 @@ def test_chapter_states_its_run_time_at_the_top(path: Path):
     assert "CPU:" in line.group(1) and "GPU:" in line.group(1), "give the run time on a CPU and on a GPU"
 
 
+def exercises_start(nb) -> int:
+    """Index of the cell with the "## Exercises" heading (len(cells) if there is none)."""
+    return next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "## Exercises" in c.source),
+                len(nb.cells))
+
+
 LONG_CELL = 35  # lines; longer code is folded in the HTML (the reader opens it with one click)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_long_code_is_folded(path: Path):
     nb = nbformat.read(path, as_version=4)
-    exercises = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "## Exercises" in c.source),
-                     len(nb.cells))
-    for i, c in enumerate(nb.cells[:exercises]):  # an exercise's own cells are the lesson, and stay open
+    for i, c in enumerate(nb.cells[:exercises_start(nb)]):  # an exercise's own cells are the lesson, and stay open
         if c.cell_type == "code" and len(c.source.splitlines()) > LONG_CELL:
             assert {"hide-input", "hide-cell"} & set(c.metadata.get("tags", [])), (
                 f"cell {i} has {len(c.source.splitlines())} lines: split it, or tag it hide-input if it is not the lesson")
@@ -101,7 +105,7 @@ def test_the_book_loads_no_javascript_from_a_cdn():
     test (test_book_browser.py) proves the pages render with them and with no network."""
     from tools import vendor_js
 
-    sphinx = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"]
+    sphinx = book_config()["sphinx"]["config"]
     served = [sphinx["mathjax_path"], *sphinx["nb_ipywidgets_js"]]
     assert not [u for u in served if "://" in u], "a script still comes from another host"
     for rel in served:
@@ -128,8 +132,7 @@ REQUIRED_CHECKERS = {
 
 
 def exercise_cells(nb) -> list:
-    start = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "## Exercises" in c.source)
-    return nb.cells[start:]
+    return nb.cells[exercises_start(nb):]
 
 
 def _text(output) -> str:

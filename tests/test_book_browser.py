@@ -29,7 +29,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-from tools.nbtools import BOOK, ROOT, repository_url
+from tools.nbtools import BOOK, ROOT, book_config, repository_url
 
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
@@ -188,8 +188,7 @@ def _visit(browser, site: str, path: str, *, dark: bool = False):
 
 
 def _colab_url(name: str) -> str:
-    import yaml
-    branch = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"].get("branch", "master")
+    branch = book_config()["repository"].get("branch", "master")
     return f"https://colab.research.google.com/github/{urlsplit(repository_url()).path.strip('/')}/blob/{branch}/book/{name}.ipynb"
 
 
