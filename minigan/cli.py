@@ -173,8 +173,14 @@ def _train(args) -> None:
     if scores.exists():
         from .cyclegan.run import read_log
 
+        from .cyclegan.evaluate import PARTS
+
         last = {k: v[-1] for k, v in read_log(scores).items()}
-        print(f"held-out L1 against the known answer: A→B {last['l1_a2b']:.3f}, B→A {last['l1_b2a']:.3f}")
+        for way, name in (("a2b", "A→B"), ("b2a", "B→A")):
+            print(f"held-out {name} against the known answer: "
+                  + ", ".join(f"{part} {last[f'{part}_{way}']:.3f}" for part in PARTS))
+        verdict = "passes" if last["bar_ratio"] <= 1 else "fails"
+        print(f"worst part / its bar: {last['bar_ratio']:.2f} ({verdict} the benchmark's bar; see {scores})")
 
 
 def _translate(args) -> None:

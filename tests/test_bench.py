@@ -3,7 +3,7 @@ import importlib.util
 import json
 from pathlib import Path
 
-from minigan.cyclegan import CycleGANConfig
+from minigan.cyclegan import BAR, CycleGANConfig
 
 spec = importlib.util.spec_from_file_location("bench_cyclegan", Path(__file__).parent.parent / "bench" / "cyclegan.py")
 bench = importlib.util.module_from_spec(spec)
@@ -18,10 +18,11 @@ def test_seconds_per_iteration_is_measured():
 def test_time_to_quality_stops_at_the_bar_or_the_cap():
     cfg = CycleGANConfig(image_size=16, ngf=4, n_blocks=1, ndf=4, n_layers_d=2, batch_size=2, epoch_steps=4,
                          n_epochs=1, n_epochs_decay=1)
-    easy = bench.time_to_quality(cfg, bar=10.0, cap=60, every=2)  # any output is within L1 10 of the truth
-    assert easy["reached"] and easy["iterations"] == 2
-    hard = bench.time_to_quality(cfg, bar=0.0, cap=60, every=2)  # never reached: runs the whole schedule
-    assert not hard["reached"] and hard["iterations"] == 8 and hard["l1_a2b"] > 0
+    easy = bench.time_to_quality(cfg, bar={part: 10.0 for part in BAR}, cap=60, every=2)  # every error is below 10
+    assert easy["reached"] and easy["iterations"] == 2 and easy["bar_ratio"] <= 1
+    hard = bench.time_to_quality(cfg, bar={part: 1e-9 for part in BAR}, cap=60, every=2)  # never: the whole schedule
+    assert not hard["reached"] and hard["iterations"] == 8 and hard["bar_ratio"] > 1
+    assert set(hard["scores"]) == {"A→B", "B→A"} and set(BAR) <= set(hard["scores"]["A→B"])
 
 
 def test_main_prints_json(capsys):

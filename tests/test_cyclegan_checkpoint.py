@@ -33,13 +33,27 @@ def resumed_equals_uninterrupted(tmp_path, split, **cfg):
     assert second.iteration == straight.iteration == 12
     assert second.history.steps == straight.history.steps == list(range(12))
     assert dict(second.history) == dict(straight.history)  # every loss and learning rate, exactly
-    for a, b in zip(straight.model.G.parameters(), second.model.G.parameters()):
-        assert torch.equal(a, b)
+    for name, net in straight.model.nets().items():  # G_avg and F_avg too when the run keeps averages
+        for a, b in zip(net.parameters(), second.model.nets()[name].parameters()):
+            assert torch.equal(a, b), name
 
 
 @pytest.mark.parametrize("split", [1, 5, 8])  # mid data-epoch, mid schedule-epoch, at an epoch boundary
 def test_resumed_run_equals_uninterrupted_run(tmp_path, split):
     resumed_equals_uninterrupted(tmp_path, split)
+
+
+def test_weight_averages_are_saved_and_resumed(tmp_path):
+    resumed_equals_uninterrupted(tmp_path, 5, ema=0.9)
+    t = trainer(ema=0.9)
+    t.fit(progress=False)
+    save_checkpoint(t.state_dict(), tmp_path / "avg.pt")
+    model = model_from_checkpoint(tmp_path / "avg.pt")
+    x = DATA.A[:2]
+    assert torch.equal(model.translate(x), t.model.translate(x))  # the averages, not the last weights
+    assert not torch.equal(model.translate(x), model.translate(x, averaged=False))
+    with pytest.raises(ValueError, match=r"ema=0.9 in the checkpoint but 0.0 here"):
+        trainer().load_state_dict(t.state_dict())
 
 
 @pytest.mark.parametrize("amp", ["bf16", "fp16"])

@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from minigan.cli import main
+from minigan.cyclegan import PARTS
 from minigan.cyclegan.run import read_log, train_run
 from minigan.data.folders import make_scenes_folder
 
@@ -38,12 +39,16 @@ def cli(*args, cwd=None, env=None, check=True):
 def test_train_then_translate_on_the_built_in_scenes(tmp_path):
     out = tmp_path / "run"
     r = cli("cyclegan", "train", "--out", out, *TINY)
-    assert "finished at iteration 10 of 10" in r.stdout and "held-out L1 against the known answer" in r.stdout
+    assert "finished at iteration 10 of 10" in r.stdout and "held-out A→B against the known answer" in r.stdout
+    assert "worst part / its bar" in r.stdout  # 10 iterations of a tiny model: far from the bar, and it says so
     assert {p.name for p in out.iterdir()} == {"checkpoint.pt", "config.json", "log.csv", "samples", "scores.csv"}
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["iter_000005.png", "iter_000010.png"]
     log = read_log(out / "log.csv")
     assert log["iteration"] == list(range(10)) and len(log["g_total"]) == 10 and min(log["d_x"]) > 0
-    assert read_log(out / "scores.csv")["iteration"] == [5, 10]
+    scores = read_log(out / "scores.csv")
+    assert scores["iteration"] == [5, 10]
+    assert {f"{part}_{way}" for part in PARTS for way in ("a2b", "b2a")} < set(scores) and "bar_ratio" in scores
+    assert scores["bar_ratio"][-1] > 1 and "fails the benchmark's bar" in r.stdout
     # translate one image and a folder (with a sub-folder), both directions
     photos = tmp_path / "photos"
     (photos / "more").mkdir(parents=True)

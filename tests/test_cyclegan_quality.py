@@ -1,21 +1,25 @@
-"""The acceptance bar of the CycleGAN benchmark, measured on the machine that runs the tests (about a minute).
+"""The acceptance bar of the CycleGAN benchmark, at a fixed number of iterations (about half a minute on 2 cores).
 
-The ``cpu`` preset must translate the held-out scenes to within a mean L1 of
-0.10 of the truth in both directions (identity scores 0.87) within 90 s of
-training, evaluation excluded. Chapter 8 trains the same preset with the same
-seed and shows the result.
+The ``cpu`` preset, trained for its whole schedule (800 iterations) with the
+seed chapter 8 uses, must pass every part of the benchmark's bar (background,
+shape, colour, texture; see ``minigan/cyclegan/evaluate.py``) in both
+directions with a 25% margin: the worst part at most 0.75 of its bar. Across 5
+seeds and 5 CPU settings (AVX-512, ATEN_CPU_CAPABILITY=avx2, the same with
+ONEDNN_MAX_CPU_ISA=AVX2, ATEN_CPU_CAPABILITY=default with ONEDNN_MAX_CPU_ISA=SSE41,
+OMP_NUM_THREADS=1) the worst part measured 0.38 to 0.47 of its bar, always the
+A→B texture; the last iteration's weights, without the preset's weight
+averaging, 0.38 to 0.83 (closing note of the issue that set this bar). How fast the bar is reached is a
+benchmark, not a test: ``python bench/cyclegan.py --only quality``.
 """
-import importlib.util
-from pathlib import Path
-
-from minigan.cyclegan import CycleGANConfig
-
-spec = importlib.util.spec_from_file_location("bench_cyclegan", Path(__file__).parent.parent / "bench" / "cyclegan.py")
-bench = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bench)
+from minigan.cyclegan import BAR, CycleGANConfig, bar_ratio, passes, score_model, train_cyclegan
+from minigan.data.scenes import scene_pairs, unpaired_scenes
 
 
-def test_cpu_preset_reaches_the_bar_within_90_seconds():
-    result = bench.time_to_quality(CycleGANConfig.from_preset("cpu"), bar=0.10, cap=90, every=50, seed=0)
-    assert result["reached"], result
-    assert result["train_seconds"] <= 90 and result["l1_a2b"] <= 0.10 and result["l1_b2a"] <= 0.10, result
+def test_cpu_preset_passes_every_part_of_the_bar_with_margin():
+    cfg = CycleGANConfig.from_preset("cpu")
+    train = unpaired_scenes(512, cfg.image_size, seed=0)
+    model = train_cyclegan(cfg, train.A, train.B, seed=0, progress=False)
+    assert len(model.history["g_total"]) == cfg.total_epochs * cfg.epoch_steps == 800
+    scores = score_model(model, scene_pairs(64, cfg.image_size, seed=1))
+    assert all(all(parts.values()) for parts in passes(scores).values()), (scores, BAR)
+    assert bar_ratio(scores) <= 0.75, scores

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from minigan.cyclegan import (CycleGANConfig, ImagePool, discriminator_step, fit_cyclegan, generator_step,
+from minigan.cyclegan import (CycleGANConfig, CycleGANTrainer, TensorPairs, ImagePool, discriminator_step, fit_cyclegan, generator_step,
                               make_cyclegan, make_optimizers, train_cyclegan)
 from minigan.gan.losses import d_loss_lsgan
 
@@ -128,6 +128,28 @@ def test_translate_directions(setup):
     assert torch.equal(model.translate(x, to="x"), model.F(x).detach())
     with pytest.raises(ValueError):
         model.translate(x, to="z")
+
+
+def test_weight_averages_follow_the_trained_weights():
+    cfg = CycleGANConfig(**TINY, ema=0.9, n_epochs=1, n_epochs_decay=1, epoch_steps=3)
+    g = torch.Generator().manual_seed(0)
+    model = make_cyclegan(cfg, generator=g)
+    assert model.G_avg is not model.G and not any(p.requires_grad for p in model.G_avg.parameters())
+    start = [p.clone() for p in model.G.parameters()]
+    trainer = CycleGANTrainer(model, TensorPairs(*(torch.rand(4, 3, 16, 16, generator=g) * 2 - 1 for _ in "xy"),
+                                                 batch_size=2, generator=g), generator=g)
+    expected = [p.clone() for p in start]
+    for _ in range(3):  # avg <- 0.9 avg + 0.1 w after each iteration, from the initial weights
+        trainer.step()
+        expected = [0.9 * e + 0.1 * p for e, p in zip(expected, model.G.parameters())]
+    for e, a in zip(expected, model.G_avg.parameters()):
+        torch.testing.assert_close(a, e)
+    x = torch.rand(2, 3, 16, 16, generator=g) * 2 - 1
+    assert torch.equal(model.translate(x, to="y"), model.G_avg(x))
+    assert torch.equal(model.translate(x, to="x", averaged=False), model.F(x))
+    assert make_cyclegan(CycleGANConfig(**TINY)).G_avg is None  # the paper's recipe keeps no averages
+    with pytest.raises(ValueError, match="ema"):
+        CycleGANConfig(ema=1.0)
 
 
 def test_smoke_run_16x16_with_the_schedule():

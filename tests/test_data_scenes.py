@@ -4,7 +4,8 @@ import math
 import pytest
 import torch
 
-from minigan.data.scenes import BROWN, GRASS, SAND, Scene, random_scenes, render, scene_pairs, unpaired_scenes
+from minigan.data.scenes import (BROWN, GRASS, RADIUS, SAND, Scene, Style, random_scenes, render, scene_pairs,
+                                 shape_depth, unpaired_scenes)
 
 
 def colour(rgb):
@@ -48,14 +49,36 @@ def test_square_and_triangle_geometry():
     assert tri[rows[0]].sum() < tri[rows[-1]].sum()  # pointing up: narrow at the top
 
 
-def test_scenes_fit_the_frame_and_do_not_overlap():
-    for scene in random_scenes(50, 32, max_shapes=3, generator=torch.Generator().manual_seed(1)):
+def test_scenes_fit_the_frame_and_do_not_touch():
+    scenes = random_scenes(200, 32, max_shapes=3, generator=torch.Generator().manual_seed(1))  # 3 seldom fit: redrawn
+    assert {1, 2} <= {len(s.shapes) for s in scenes} <= {1, 2, 3}
+    for scene in scenes:
         s = scene.shapes
-        assert 1 <= len(s) <= 3
+        assert torch.all((s[:, 3] >= RADIUS[0] * 32) & (s[:, 3] <= RADIUS[1] * 32))  # 6 to 9 pixels at 32x32
         assert torch.all(s[:, 1] - s[:, 3] >= 0) and torch.all(s[:, 1] + s[:, 3] <= 32)
+        masks = [(shape_depth(Scene(row[None]), 32) > 0)[None, None].float() for row in s]
         for i in range(len(s)):
             for j in range(i):
-                assert math.dist(s[i, 1:3].tolist(), s[j, 1:3].tolist()) > s[i, 3] + s[j, 3]
+                touching = torch.nn.functional.max_pool2d(masks[j], 3, stride=1, padding=1) * masks[i]
+                assert not touching.any()  # a pixel of background between any two shapes, corners too
+
+
+def test_other_styles_plain_and_dots():
+    scene = Scene(torch.tensor([[1, 16.0, 16.0, 8.0]]))  # a 16x16 square
+    plain = Style((0.2, 0.2, 0.3), "plain", ((0.9, 0.5, 0.6),) * 2)
+    dots = Style((0.8, 0.8, 0.5), "dots", ((0.1, 0.2, 0.5), (0.9, 0.6, 0.2)))
+    p, d = render(scene, 32, style=plain), render(scene, 32, style=dots)
+    inside = shape_depth(scene, 32) > 0
+    assert torch.all(p[:, inside] == colour((0.9, 0.5, 0.6))[:, :, 0])
+    assert torch.all(p[:, ~inside] == colour((0.2, 0.2, 0.3))[:, :, 0])
+    dot = (d[:, inside] == colour((0.1, 0.2, 0.5))[:, :, 0]).all(dim=0)
+    assert 0.15 < dot.float().mean() < 0.5  # dots on a fill
+    grid = (d == colour((0.1, 0.2, 0.5))).all(dim=0)
+    assert torch.equal(grid[8:12, 8:12], grid[12:16, 12:16])  # one grid of period 4 for the whole image
+    pairs = scene_pairs(4, 32, seed=0, styles=(plain, dots))
+    assert torch.equal(pairs.mask[:, 0], (pairs.A != colour((0.2, 0.2, 0.3))).any(dim=1))
+    with pytest.raises(ValueError, match="texture"):
+        render(scene, 32, style=Style((0, 0, 0), "spots", ((1, 1, 1),) * 2))
 
 
 def test_unpaired_is_deterministic_and_from_different_scenes():
@@ -74,7 +97,8 @@ def test_pairs_are_the_same_scene_and_held_out():
     assert p.mask.shape == (16, 1, 32, 32) and p.mask.dtype == torch.bool
     train = unpaired_scenes(64, 32, seed=0)
     train_masks = [shape_mask(x, SAND) for x in train.A]
-    assert not any(torch.equal(shape_mask(a, SAND), m) for a in p.A for m in train_masks)
+    # other scenes than training's; a square of half side 7.3 and one of 7.4 can still cover the same pixels
+    assert sum(any(torch.equal(shape_mask(a, SAND), m) for m in train_masks) for a in p.A) <= 1
     assert render(random_scenes(1, 64, generator=torch.Generator().manual_seed(0))[0], 64).shape == (3, 64, 64)
     with pytest.raises(ValueError, match="style"):
         render(random_scenes(1)[0], style="C")

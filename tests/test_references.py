@@ -18,7 +18,8 @@ CITE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
 
 # Works that are not on arXiv, and why. Anything else from 1991 (arXiv's start) on must carry its arXiv id.
 NO_ARXIV = {
-    "mcculloch1943logical": "1943", "rosenblatt1958perceptron": "1958", "minsky1969perceptrons": "1969 book",
+    "jaccard1912distribution": "1912", "mcculloch1943logical": "1943", "matheron1963principles": "1963",
+    "rosenblatt1958perceptron": "1958", "minsky1969perceptrons": "1969 book",
     "rumelhart1986backprop": "1986", "cybenko1989approximation": "1989", "hornik1989multilayer": "1989",
     "elman1990finding": "1990", "bengio1994learning": "IEEE TNN 1994, not posted to arXiv",
     "hochreiter1997lstm": "Neural Computation 1997, not posted to arXiv",

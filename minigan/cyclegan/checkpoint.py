@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from .config import CycleGANConfig
-from .trainer import NETS, CycleGAN, make_cyclegan
+from .trainer import CycleGAN, make_cyclegan
 
 __all__ = ["save_checkpoint", "load_checkpoint", "config_from_checkpoint", "model_from_checkpoint"]
 
@@ -73,6 +73,6 @@ def model_from_checkpoint(path: str | os.PathLike, *, device: str | torch.device
     state = load_checkpoint(path, map_location=device)
     cfg = config_from_checkpoint(state)
     model = make_cyclegan(cfg, device=device)
-    for name in NETS:
-        getattr(model, name).load_state_dict(state["nets"][name])
+    for name, net in model.nets().items():
+        net.load_state_dict(state["nets"][name])
     return model

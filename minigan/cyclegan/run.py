@@ -6,8 +6,8 @@ folder holds::
     out/checkpoint.pt      everything needed to continue (see checkpoint.py), rewritten atomically
     out/config.json        the config, for people
     out/log.csv            one row per iteration: the losses and the learning rate
-    out/samples/iter_000600.png   held-out inputs and their translations, both ways
-    out/scores.csv         on the built-in scenes only: L1 against the known answer, at each sample
+    out/samples/iter_000800.png   held-out inputs and their translations, both ways
+    out/scores.csv         on the built-in scenes only: the benchmark's score against the known answer, at each sample
 
 Data comes from one of three places: the built-in scenes benchmark (no
 argument: runs anywhere, offline, with a known answer), a folder in the
@@ -50,7 +50,7 @@ from ..utils import seed_everything
 from .checkpoint import config_from_checkpoint, load_checkpoint, save_checkpoint
 from .config import CycleGANConfig
 from .distributed import Dist, cleanup, init_from_env
-from .evaluate import score_model
+from .evaluate import PARTS, bar_ratio, score_model
 from .trainer import CycleGAN, CycleGANTrainer, TensorPairs, check_same_networks, make_cyclegan, saved_world
 
 __all__ = ["FolderPairs", "RunData", "open_data", "train_run", "read_log", "load_size_for"]
@@ -305,8 +305,9 @@ def _train_run(out: Path, d: Dist, *, data, preset, resume, seed, overrides, che
         if run_data.truth is None:
             return
         scores = score_model(model, run_data.truth)
-        row = {f"l1_{way}{part}": scores[k][f"l1{part}"] for way, k in (("a2b", "A→B"), ("b2a", "B→A"))
-               for part in ("", "_shapes")}
+        row = {f"{part}_{way}": scores[k][part] for way, k in (("a2b", "A→B"), ("b2a", "B→A"))
+               for part in (*PARTS, "l1")}
+        row["bar_ratio"] = bar_ratio(scores)  # the worst part as a fraction of its bar: <= 1 passes
         new = not scores_path.exists()
         with open(scores_path, "a", newline="") as f:
             w = csv.writer(f)

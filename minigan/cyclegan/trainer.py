@@ -23,6 +23,7 @@ One training iteration, in the reference's order:
 """
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import asdict, dataclass, replace
 from typing import Iterable
@@ -41,7 +42,7 @@ from .precision import Precision, resolve_precision
 from .networks import PatchDiscriminator, ResnetGenerator, init_weights
 from .pool import ImagePool
 
-__all__ = ["CycleGAN", "make_cyclegan", "make_optimizers", "generator_step", "discriminator_step", "TensorPairs",
+__all__ = ["CycleGAN", "update_average", "make_cyclegan", "make_optimizers", "generator_step", "discriminator_step", "TensorPairs",
            "CycleGANTrainer", "check_same_networks", "fit_cyclegan", "train_cyclegan"]
 
 
@@ -55,15 +56,43 @@ class CycleGAN:
     D_Y: PatchDiscriminator  # real y vs G(x)
     cfg: CycleGANConfig
     history: History | None = None
+    G_avg: ResnetGenerator | None = None  # running averages of G's and F's weights (cfg.ema > 0; else None)
+    F_avg: ResnetGenerator | None = None
 
-    @torch.no_grad()
-    def translate(self, images: Tensor, *, to: str = "y") -> Tensor:
-        """``images`` (B, C, H, W) in [-1, 1] translated to domain ``to`` ("y": G(x), "x": F(y)), on the CPU."""
+    def generator(self, to: str = "y", *, averaged: bool = True) -> ResnetGenerator:
+        """The network that translates to domain ``to``: G for "y", F for "x"; their weight averages if kept."""
         if to not in ("x", "y"):
             raise ValueError(f"to must be 'x' or 'y', got {to!r}")
-        net = self.G if to == "y" else self.F
+        net, avg = (self.G, self.G_avg) if to == "y" else (self.F, self.F_avg)
+        return avg if averaged and avg is not None else net
+
+    @torch.no_grad()
+    def translate(self, images: Tensor, *, to: str = "y", averaged: bool = True) -> Tensor:
+        """``images`` (B, C, H, W) in [-1, 1] translated to domain ``to`` ("y": G(x), "x": F(y)), on the CPU.
+
+        With ``cfg.ema > 0`` this uses the averaged weights (``averaged=False``: the last iteration's).
+        """
+        net = self.generator(to, averaged=averaged)
         device = next(net.parameters()).device
         return net(images.to(device)).cpu()  # instance norm: no train/eval difference
+
+    def nets(self) -> dict[str, torch.nn.Module]:
+        """The networks by name: G, F, D_X, D_Y, then G_avg and F_avg where kept (what a checkpoint holds)."""
+        return {name: getattr(self, name) for name in NETS + AVERAGED if getattr(self, name) is not None}
+
+
+@torch.no_grad()
+def update_average(avg: torch.nn.Module, net: torch.nn.Module, decay: float) -> None:
+    """One step of an exponential moving average of weights: avg <- decay * avg + (1 - decay) * net.
+
+    Averaging a generator's weights over the last few hundred iterations
+    damps the back-and-forth of the adversarial game without slowing it
+    [yazici2019unusual]; buffers (none in these networks) are copied.
+    """
+    for a, p in zip(avg.parameters(), net.parameters()):
+        a.lerp_(p, 1.0 - decay)
+    for a, b in zip(avg.buffers(), net.buffers()):
+        a.copy_(b)
 
 
 def make_cyclegan(cfg: CycleGANConfig, *, device: torch.device | str = "cpu",
@@ -74,7 +103,10 @@ def make_cyclegan(cfg: CycleGANConfig, *, device: torch.device | str = "cpu",
     memory_format = torch.channels_last if _channels_last(cfg, device) else torch.contiguous_format
     nets = [init_weights(net, generator=generator).to(device, memory_format=memory_format)
             for net in (gen(), gen(), disc(), disc())]
-    return CycleGAN(*nets, cfg=cfg)
+    model = CycleGAN(*nets, cfg=cfg)
+    if cfg.ema > 0:  # the averages start from the initial weights and are never trained directly
+        model.G_avg, model.F_avg = (copy.deepcopy(n).requires_grad_(False) for n in (model.G, model.F))
+    return model
 
 
 def _channels_last(cfg: CycleGANConfig, device: torch.device | str) -> bool:
@@ -289,6 +321,10 @@ class CycleGANTrainer:
         logs.update(g_logs)
         logs.update(discriminator_step(self.d_view, self.opt_D, real_x, real_y, fake_x, fake_y,
                                        self.pool_x, self.pool_y, self.loss, self.precision_D))
+        m = self.model
+        if m.G_avg is not None:
+            update_average(m.G_avg, m.G, self.cfg.ema)
+            update_average(m.F_avg, m.F, self.cfg.ema)
         self.iteration += 1
         if self.iteration % self.epoch_steps == 0:
             for s in self.schedulers:
@@ -317,7 +353,7 @@ class CycleGANTrainer:
             "iteration": self.iteration,
             "epoch_steps": self.epoch_steps,
             "world_size": self.dist.world_size,
-            "nets": {name: getattr(m, name).state_dict() for name in NETS},  # the plain networks: no "module." prefixes
+            "nets": {name: net.state_dict() for name, net in m.nets().items()},  # the plain networks: no "module." prefixes
             "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
             "schedulers": [s.state_dict() for s in self.schedulers],
             "scalers": [p.state_dict() for p in (self.precision_G, self.precision_D)],
@@ -347,8 +383,8 @@ class CycleGANTrainer:
         """
         check_same_networks(state["config"], self.cfg)
         m = self.model
-        for name in NETS:
-            getattr(m, name).load_state_dict(state["nets"][name])
+        for name, net in m.nets().items():
+            net.load_state_dict(state["nets"][name])
         self.opt_G.load_state_dict(state["opt_G"])
         self.opt_D.load_state_dict(state["opt_D"])
         for s, sd in zip(self.schedulers, state["schedulers"]):
@@ -379,6 +415,7 @@ def saved_world(state: dict) -> int:
 
 
 NETS = ("G", "F", "D_X", "D_Y")
+AVERAGED = ("G_avg", "F_avg")  # in a checkpoint when its config's ema > 0
 ARCHITECTURE = ("image_size", "channels", "ngf", "n_blocks", "ndf", "n_layers_d")  # fields that shape the weights
 
 
@@ -390,6 +427,10 @@ def check_same_networks(saved: dict, cfg: CycleGANConfig) -> None:
     """
     diffs = [f"{k}={saved.get(k)!r} in the checkpoint but {getattr(cfg, k)!r} here"
              for k in ARCHITECTURE if saved.get(k) != getattr(cfg, k)]
+    saved_ema = saved.get("ema", 0.0)  # checkpoints older than weight averaging have none
+    if (saved_ema > 0) != (cfg.ema > 0):
+        diffs.append(f"ema={saved_ema!r} in the checkpoint but {cfg.ema!r} here (averaged networks "
+                     f"{'saved' if saved_ema > 0 else 'missing'})")
     if diffs:
         raise ValueError("the checkpoint is from a different architecture: " + "; ".join(diffs))
 
