@@ -101,14 +101,18 @@ def compile_module(module: nn.Module) -> nn.Module:
     """``torch.compile(module)``, with inductor's CPU code for the instruction set ATen itself runs with.
 
     Inductor writes C++ for the vector instructions it detects on the CPU. When
-    ``ATEN_CPU_CAPABILITY=default`` pins PyTorch's own kernels to the baseline
-    (as a check of how a chapter runs on an older CPU does), that generated code
-    does not build; plain scalar code (``simdlen = 1``) then matches.
+    ``ATEN_CPU_CAPABILITY`` pins PyTorch's own kernels to an older instruction
+    set (as a check of how a chapter runs on an older CPU does), that generated
+    code must be pinned too: with ``default`` it does not build, and with
+    ``avx2`` on an AVX-512 machine (torch 2.14) the compiled residual block
+    returned NaNs. Scalar code (``simdlen = 1``) for ``default`` and 256-bit
+    vectors for ``avx2`` match eager to float32 rounding.
     """
-    if os.environ.get("ATEN_CPU_CAPABILITY", "").lower() == "default":
+    simdlen = {"default": 1, "avx2": 256}.get(os.environ.get("ATEN_CPU_CAPABILITY", "").lower())
+    if simdlen is not None:
         import torch._inductor.config as inductor_config
 
-        inductor_config.cpp.simdlen = 1
+        inductor_config.cpp.simdlen = simdlen
     return torch.compile(module)
 
 

@@ -5,7 +5,7 @@ import statistics
 import pytest
 import torch
 
-from minigan.bench import benchmark, count_flops, cyclegan_workload, measure_peak_flops
+from minigan.bench import benchmark, compile_module, count_flops, cyclegan_workload, measure_peak_flops
 from minigan.cli import main
 from minigan.cyclegan import PatchDiscriminator, ResnetGenerator
 
@@ -73,3 +73,16 @@ def test_profile_ops_names_the_convolutions():
     ops = profile_ops(lambda: conv(x).sum().backward(), repeats=2, top=5)
     assert 0 < len(ops) <= 5 and 0 < sum(share for _, share in ops) <= 1 + 1e-9
     assert any("conv" in name for name, _ in ops)
+
+
+@pytest.mark.parametrize("capability, simdlen", [("default", 1), ("avx2", 256), ("AVX2", 256)])
+def test_compiled_code_uses_the_instruction_set_aten_is_pinned_to(monkeypatch, capability, simdlen):
+    import torch._inductor.config as inductor_config
+
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", capability)
+    before = inductor_config.cpp.simdlen
+    try:
+        compile_module(torch.nn.Identity())  # torch.compile is lazy: nothing is built here
+        assert inductor_config.cpp.simdlen == simdlen
+    finally:
+        inductor_config.cpp.simdlen = before
