@@ -67,6 +67,16 @@ def _grow(mask: Tensor, k: int) -> Tensor:
     return F_.max_pool2d(mask.float(), 2 * k + 1, stride=1, padding=k) > 0 if k else mask
 
 
+def _background_colour(images: Tensor, mask: Tensor) -> Tensor:
+    """(3,) the median colour of ``images`` (M, 3, S, S) off the shapes of ``mask`` (M, 1, S, S), over all images."""
+    return images.permute(1, 0, 2, 3)[:, ~mask[:, 0]].median(dim=1).values
+
+
+def _region_mean(images: Tensor, region: Tensor) -> Tensor:
+    """(3,) the mean colour of ``images`` (M, 3, S, S) over ``region`` (M, 1, S, S), pooled over all images."""
+    return images.permute(1, 0, 2, 3)[:, region[:, 0]].mean(1)
+
+
 def variogram(images: Tensor, region: Tensor, lags: range) -> Tensor:
     """γ(h) per image (M, len(lags)): mean |x(p) - x(p+h)| over channels and pixel pairs h apart inside ``region``.
 
@@ -96,15 +106,14 @@ def _parts(output: Tensor, truth: Tensor, source: Tensor, mask: Tensor, tol: int
     err = (out - ref).abs().mean(1, keepdim=True)  # (M, 1, S, S)
     background = ((err * far).sum((1, 2, 3)) / far.sum((1, 2, 3)).clamp(min=1)).mean().item()
 
-    bg_colour = ref.permute(1, 0, 2, 3)[:, ~mask[:, 0]].median(dim=1).values  # (3,) the truth's background
+    bg_colour = _background_colour(ref, mask)  # (3,) the truth's background
     found = (out - bg_colour[:, None, None]).abs().amax(1, keepdim=True) > SHAPE_THRESHOLD  # (M, 1, S, S)
     judged = inner | far  # the band around the outlines is not judged
     inter = (found & inner).sum((1, 2, 3)).double()
     union = ((found | mask) & judged).sum((1, 2, 3)).double()
     shape = 1 - (inter / union.clamp(min=1)).mean().item()
 
-    mean_colour = lambda x: x.permute(1, 0, 2, 3)[:, inner[:, 0]].mean(1)  # noqa: E731 -- (3,) over all interiors
-    colour = (mean_colour(out) - mean_colour(ref)).abs().mean().item()
+    colour = (_region_mean(out, inner) - _region_mean(ref, inner)).abs().mean().item()
 
     lags = range(1, max(2, round(out.shape[-1] / 8)) + 1)
     g_ref = variogram(ref, inner, lags)
@@ -158,11 +167,8 @@ def baseline_translations(pairs: Pairs, *, tol: int = 1) -> dict[str, tuple[Tens
     A, B, mask = pairs.A, pairs.B, pairs.mask
     inner = ~_grow(~mask, tol)
 
-    def background(x: Tensor) -> Tensor:  # (3, 1, 1) the median colour off the shapes
-        return x.permute(1, 0, 2, 3)[:, ~mask[:, 0]].median(dim=1).values[:, None, None]
-
-    def shape_colour(x: Tensor) -> Tensor:
-        return x.permute(1, 0, 2, 3)[:, inner[:, 0]].mean(1)[:, None, None]
+    background = lambda x: _background_colour(x, mask)[:, None, None]  # noqa: E731 -- (3, 1, 1)
+    shape_colour = lambda x: _region_mean(x, inner)[:, None, None]  # noqa: E731 -- (3, 1, 1)
 
     other = torch.roll(torch.arange(len(A)), 1)
     return {
