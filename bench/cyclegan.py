@@ -43,9 +43,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from minigan.cyclegan import (BAR, CycleGANConfig, ImagePool, bar_ratio, baseline_translations,  # noqa: E402
-                              discriminator_step, fit_cyclegan, generator_step, make_cyclegan, make_optimizers,
-                              score_model, translation_scores)
+from minigan.cyclegan import (BAR, CycleGANConfig, CycleGANTrainer, ImagePool, TensorPairs, bar_ratio,  # noqa: E402
+                              baseline_translations, discriminator_step, generator_step, make_cyclegan,
+                              make_optimizers, score_model, translation_scores)
+from minigan.measure import time_call  # noqa: E402
 from minigan.data.scenes import Style, scene_pairs, unpaired_scenes  # noqa: E402
 
 # the held-out domain pair of ``other_pair``: not in the tests, not used to choose the cpu preset
@@ -65,23 +66,21 @@ def seconds_per_iteration(size: int, ngf: int, n_blocks: int, *, iters: int, war
     opt_G, opt_D = make_optimizers(model)
     pool_x, pool_y = ImagePool(cfg.pool_size), ImagePool(cfg.pool_size)
     g = torch.Generator().manual_seed(1)
-    times = []
-    for i in range(warmup + iters):
+
+    def iteration():
         x, y = (torch.rand(1, 3, size, size, generator=g) * 2 - 1 for _ in range(2))
-        start = time.perf_counter()
         _, fake_x, fake_y = generator_step(model, opt_G, x, y)
         discriminator_step(model, opt_D, x, y, fake_x, fake_y, pool_x, pool_y)
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+
+    return statistics.median(time_call(iteration, repeats=iters, warmup=warmup))
 
 
 def time_to_quality(cfg: CycleGANConfig, *, cap: float, every: int, seed: int = 0, bar: dict = BAR) -> dict:
     """Train ``cfg`` on the scenes until every part of ``bar`` holds both ways (checked every ``every`` iterations)."""
     data = unpaired_scenes(512, cfg.image_size, seed=0)
     pairs = scene_pairs(64, cfg.image_size, seed=1)  # as chapter 8 and the CLI
-    g = torch.Generator().manual_seed(seed)  # initial weights, batches and pools, as train_cyclegan and chapter 8
-    model = make_cyclegan(cfg, generator=g)
+    trainer = CycleGANTrainer(cfg, TensorPairs(data.A, data.B), seed=seed)  # as train_cyclegan and chapter 8
+    model = trainer.model
     state = {"train_s": 0.0, "last": time.perf_counter(), "result": None}
 
     def check(i, logs, history):
@@ -97,7 +96,7 @@ def time_to_quality(cfg: CycleGANConfig, *, cap: float, every: int, seed: int = 
         state["last"] = time.perf_counter()  # evaluation time is not training time
         return state["result"]["reached"] or state["train_s"] >= cap
 
-    fit_cyclegan(model, data.A, data.B, generator=g, callbacks=[check], progress=False)
+    trainer.fit(callbacks=[check], progress=False)
     return state["result"]
 
 
@@ -105,9 +104,9 @@ def other_pair(cfg: CycleGANConfig, *, seed: int = 0) -> dict:
     """The ``cpu`` preset's whole schedule on :data:`OTHER_PAIR`, scored with its baselines."""
     data = unpaired_scenes(512, cfg.image_size, seed=0, styles=OTHER_PAIR)
     pairs = scene_pairs(64, cfg.image_size, seed=1, styles=OTHER_PAIR)
-    g = torch.Generator().manual_seed(seed)
-    model = make_cyclegan(cfg, generator=g)
-    fit_cyclegan(model, data.A, data.B, generator=g, progress=False)
+    trainer = CycleGANTrainer(cfg, TensorPairs(data.A, data.B), seed=seed)
+    trainer.fit(progress=False)
+    model = trainer.model
     ratios = {name: bar_ratio(translation_scores(pairs, a2b, b2a))
               for name, (a2b, b2a) in baseline_translations(pairs).items()}
     mine = bar_ratio(score_model(model, pairs))

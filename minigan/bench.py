@@ -27,9 +27,7 @@ in one run, as chapter 10 does.
 """
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import resource
 import statistics
 import sys
@@ -39,53 +37,13 @@ from typing import Callable
 
 import torch
 from torch import Tensor, nn
-from torch.utils.flop_counter import FlopCounterMode
 
+from .measure import compile_module, count_flops, measure_peak_flops, profile_ops, time_call
 from .utils import get_device
 
-__all__ = ["count_flops", "measure_peak_flops", "time_call", "profile_ops", "compile_module", "Workload", "cyclegan_workload", "dcgan_workload",
-           "gpt_workload", "WORKLOADS", "benchmark"]
-
-
-def count_flops(fn: Callable[[], object]) -> int:
-    """FLOPs of the matrix multiplications and convolutions that ``fn()`` runs (a multiply-add counts 2)."""
-    counter = FlopCounterMode(display=False)
-    with counter:
-        fn()
-    return int(counter.get_total_flops())
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
-
-
-def time_call(fn: Callable[[], object], *, device: torch.device | str = "cpu", repeats: int = 5,
-              warmup: int = 2) -> list[float]:
-    """Wall-clock seconds of ``repeats`` calls of ``fn()`` after ``warmup`` untimed ones (GPU synchronised)."""
-    device = torch.device(device)
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        _sync(device)
-        t0 = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - t0)
-    return times
-
-
-def measure_peak_flops(device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32, *, n: int = 1024,
-                       repeats: int = 5) -> float:
-    """FLOP/s of an n x n matrix multiplication in ``dtype`` on ``device``: this machine's practical peak."""
-    device = torch.device(device)
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    b = torch.randn(n, n, device=device, dtype=dtype)
-    seconds = statistics.median(time_call(lambda: a @ b, device=device, repeats=repeats, warmup=2))
-    return 2 * n ** 3 / seconds
+# the measuring tools live in minigan.measure; they are importable from here too, next to the workloads they time
+__all__ = ["count_flops", "measure_peak_flops", "time_call", "profile_ops", "compile_module", "Workload",
+           "cyclegan_workload", "dcgan_workload", "gpt_workload", "WORKLOADS", "benchmark"]
 
 
 def _peak_memory(device: torch.device) -> int:
@@ -95,63 +53,6 @@ def _peak_memory(device: torch.device) -> int:
         return int(torch.mps.driver_allocated_memory())
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux, bytes on macOS
     return int(rss if sys.platform == "darwin" else rss * 1024)
-
-
-def compile_module(module: nn.Module) -> nn.Module:
-    """``torch.compile(module)``, with inductor's CPU code for the instruction set ATen itself runs with.
-
-    Inductor writes C++ for the vector instructions it detects on the CPU. When
-    ``ATEN_CPU_CAPABILITY`` pins PyTorch's own kernels to an older instruction
-    set (as a check of how a chapter runs on an older CPU does), that generated
-    code must be pinned too: with ``default`` it does not build, and with
-    ``avx2`` on an AVX-512 machine (torch 2.14) the compiled residual block
-    returned NaNs. Scalar code (``simdlen = 1``) for ``default`` and 256-bit
-    vectors for ``avx2`` match eager to float32 rounding.
-    """
-    simdlen = {"default": 1, "avx2": 256}.get(os.environ.get("ATEN_CPU_CAPABILITY", "").lower())
-    if simdlen is not None:
-        import torch._inductor.config as inductor_config
-
-        inductor_config.cpp.simdlen = simdlen
-    return torch.compile(module)
-
-
-@contextlib.contextmanager
-def _quiet_native_stderr():
-    """Silence what native code writes to file descriptor 2 inside the block (Python's own stderr is untouched).
-
-    Some PyTorch builds' profiler library prints trace markers ("profiler_start") there.
-    """
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-def profile_ops(fn: Callable[[], object], *, repeats: int = 3, device: torch.device | str = "cpu",
-                top: int = 8) -> list[tuple[str, float]]:
-    """The ``top`` operations by self time (CPU side) over ``repeats`` calls of ``fn()``, with their share of it.
-
-    "Self" time excludes the operations an operation calls, so the shares add
-    up to at most 1. One call runs first, unprofiled, as a warm-up.
-    """
-    from torch.profiler import ProfilerActivity, profile
-
-    device = torch.device(device)
-    fn()
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-    with _quiet_native_stderr(), profile(activities=activities) as prof:
-        for _ in range(repeats):
-            fn()
-        _sync(device)
-    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
-    total = sum(e.self_cpu_time_total for e in events) or 1
-    return [(e.key, e.self_cpu_time_total / total) for e in events[:top]]
 
 
 @dataclass
@@ -179,7 +80,7 @@ def cyclegan_workload(preset: str = "cpu", *, device: torch.device | str = "cpu"
                       channels_last: bool | None = None, amp: str | None = None, compile: bool = False,
                       **overrides) -> Workload:
     """A CycleGAN iteration (both generator and discriminator steps) and a G inference batch for ``preset``."""
-    from .cyclegan import CycleGANConfig, CycleGANTrainer, TensorPairs, make_cyclegan
+    from .cyclegan import CycleGANConfig, CycleGANTrainer, TensorPairs
 
     device = torch.device(device)
     if channels_last is not None:
@@ -189,15 +90,13 @@ def cyclegan_workload(preset: str = "cpu", *, device: torch.device | str = "cpu"
     cfg = _config(CycleGANConfig, preset, device, batch, overrides)
 
     def build(dev: torch.device) -> CycleGANTrainer:
-        g = torch.Generator().manual_seed(0)
-        model = make_cyclegan(cfg, device=dev, generator=g)
         shape = (max(cfg.batch_size, 2), cfg.channels, cfg.image_size, cfg.image_size)
         if dev.type == "meta":
             x = y = torch.empty(shape, device=dev)
         else:
+            g = torch.Generator().manual_seed(1)
             x, y = torch.rand(shape, generator=g) * 2 - 1, torch.rand(shape, generator=g) * 2 - 1
-        data = TensorPairs(x, y, batch_size=cfg.batch_size, generator=g, device=dev)
-        return CycleGANTrainer(model, data, generator=g)
+        return CycleGANTrainer(cfg, TensorPairs(x, y), seed=0, device=dev)
 
     trainer = build(device)
     if compile:

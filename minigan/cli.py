@@ -14,7 +14,6 @@ and a non-zero exit status: 2 for a wrong command line, 1 otherwise.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -33,34 +32,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"minigan: error: {message} (see `{self.prog} --help`)\n")
 
 
-def _parse_value(text: str):
-    """A ``--set`` value: int, float, true/false, or a string."""
-    low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
 def _overrides(pairs: Sequence[str], config: type | None = None) -> dict:
-    """``--set KEY=VALUE`` pairs as overrides of ``config``'s fields (default: CycleGANConfig)."""
+    """``--set KEY=VALUE`` pairs as overrides of ``config``'s fields (default: CycleGANConfig), each read by its type."""
     if config is None:
         from .cyclegan import CycleGANConfig as config
+    from .config import ConfigError
 
-    fields = {f.name for f in dataclasses.fields(config)}
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise UsageError(f"--set expects KEY=VALUE, got {pair!r}")
-        if key not in fields:
-            raise UsageError(f"--set {key}: {config.__name__} has no field {key!r}; fields: {', '.join(sorted(fields))}")
-        out[key] = _parse_value(value)
-    return out
+    try:
+        return config.parse_overrides(pairs)
+    except ConfigError as e:
+        raise UsageError(str(e) if str(e).startswith("--set") else f"--set: {e}") from None
 
 
 def _count(text: str) -> int:
@@ -73,7 +54,17 @@ def _count(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .cyclegan.config import CycleGANConfig
+
+    presets, amp_modes = ["auto", *CycleGANConfig.preset_names()], list(CycleGANConfig.CHOICES["amp"])
     p = _Parser(prog="minigan", description="minigan: train and use the book's models from a terminal.")
     models = p.add_subparsers(dest="model", metavar="MODEL", required=True)
     cg = models.add_parser("cyclegan", help="unpaired image-to-image translation (chapters 8 and 9)")
@@ -85,20 +76,22 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", help="a folder with trainA/ trainB/ (testA/ testB/), or an official data set name "
                                   "such as horse2zebra (downloaded into --data-root on first use)")
     t.add_argument("--data-root", default="datasets", help="where named data sets are downloaded (default: datasets)")
-    t.add_argument("--preset", choices=["auto", "cpu", "gpu", "paper"],
+    t.add_argument("--preset", choices=presets,
                    help="config preset (default: auto = gpu on a GPU, cpu otherwise; on --resume: the checkpoint's)")
     t.add_argument("--out", default="runs/cyclegan", help="output folder (default: runs/cyclegan)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out if it has a checkpoint")
     t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps (default: auto)")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--amp", choices=["off", "auto", "bf16", "fp16"], help="mixed precision (default: the preset's)")
+    t.add_argument("--amp", choices=amp_modes, help="mixed precision (default: the preset's)")
     t.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                    help="NHWC memory layout (default: the preset's)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config field, e.g. --set n_epochs=50 (repeatable)")
-    t.add_argument("--checkpoint-every", type=_count, metavar="N", help="iterations between checkpoints (default: an epoch)")
-    t.add_argument("--sample-every", type=_count, metavar="N", help="iterations between sample grids (default: an epoch)")
-    t.add_argument("--steps", type=_count, metavar="N", help="stop after N iterations in all (resume to go on)")
+    t.add_argument("--checkpoint-every", type=_positive, metavar="N",
+                   help="iterations between checkpoints (default: an epoch)")
+    t.add_argument("--sample-every", type=_positive, metavar="N", help="iterations between sample grids (default: an epoch)")
+    t.add_argument("--steps", type=_positive, metavar="N",
+                   help="stop at iteration N, within the schedule (resume to go on)")
     t.add_argument("--workers", type=_count, help="DataLoader workers for folder data (default: up to 4 on a CUDA GPU, "
                                                   "0 otherwise)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -123,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--device", default="auto")
     b.add_argument("--batch", type=_count, help="batch size (default: the preset's)")
     b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config field")
-    b.add_argument("--amp", choices=["off", "auto", "bf16", "fp16"], help="cyclegan only: mixed precision")
+    b.add_argument("--amp", choices=amp_modes, help="cyclegan only: mixed precision")
     b.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None, help="cyclegan only")
     b.add_argument("--compile", action="store_true", help="cyclegan only: torch.compile the four networks")
     b.add_argument("--repeats", type=_count, default=5, help="timed repeats (default: 5)")
@@ -160,9 +153,9 @@ def _train(args) -> None:
     if args.channels_last is not None:
         overrides["channels_last"] = args.channels_last
     trainer = train_run(args.out, data=args.data, preset=args.preset, device=args.device, resume=args.resume,
-                        seed=args.seed, overrides=overrides, checkpoint_every=args.checkpoint_every or None,
-                        sample_every=args.sample_every or None, data_root=args.data_root, workers=args.workers,
-                        steps=args.steps or None, progress=not args.no_progress)
+                        seed=args.seed, overrides=overrides, checkpoint_every=args.checkpoint_every,
+                        sample_every=args.sample_every, data_root=args.data_root, workers=args.workers,
+                        steps=args.steps, progress=not args.no_progress)
     if not trainer.dist.is_main:  # under torchrun: rank 0 reports
         return
     out = Path(args.out)
@@ -184,39 +177,13 @@ def _train(args) -> None:
 
 
 def _translate(args) -> None:
-    from torchvision import transforms as T
-    from torchvision.utils import save_image
-    from tqdm.auto import tqdm
-
-    from .cyclegan import model_from_checkpoint
-    from .data.folders import cyclegan_transform, list_images, load_rgb
+    from .cyclegan import model_from_checkpoint, translate_files
     from .utils import get_device
 
-    device = get_device(args.device)
-    model = model_from_checkpoint(args.checkpoint, device=device)
-    src = Path(args.input)
-    if src.is_dir():
-        files, base = list_images(src), src
-    elif src.is_file():
-        files, base = [src], src.parent
-    else:
-        raise FileNotFoundError(f"no image or folder at {src}")
-    size = model.cfg.image_size if args.size is None else args.size
-    to = "y" if args.direction == "AtoB" else "x"
-    out = Path(args.out)
-    for path in tqdm(files, desc="translating", disable=args.no_progress):
-        image = load_rgb(path)
-        if size:  # the reference's test preprocessing: resize, then [-1, 1]
-            x = cyclegan_transform(size, size, train=False)(image)[None]  # (1, 3, S, S)
-        else:  # keep the size, cropped to a multiple of 4 (the generator halves it twice)
-            w, h = image.size
-            image = image.crop((0, 0, w - w % 4, h - h % 4))
-            x = T.Normalize((0.5,) * 3, (0.5,) * 3)(T.functional.to_tensor(image))[None]  # (1, 3, H, W)
-        y = model.translate(x, to=to)
-        dest = out / path.relative_to(base).with_suffix(".png")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        save_image(y, dest, normalize=True, value_range=(-1, 1))
-    print(f"translated {len(files)} image(s) {args.direction} into {out}")
+    model = model_from_checkpoint(args.checkpoint, device=get_device(args.device))
+    written = translate_files(model, args.input, args.out, to="y" if args.direction == "AtoB" else "x",
+                              size=args.size, progress=not args.no_progress)
+    print(f"translated {len(written)} image(s) {args.direction} into {args.out}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -224,12 +191,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .data.download import DownloadError
 
+    from .config import ConfigError
+
     try:
         if args.model == "bench":
             _bench(args)
         else:
             {"train": _train, "translate": _translate}[args.command](args)
-    except UsageError as e:
+    except (UsageError, ConfigError) as e:  # a setting the config cannot take is a wrong command line too
         print(f"minigan: error: {e}", file=sys.stderr)
         return 2
     except (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError, RuntimeError, DownloadError) as e:

@@ -15,10 +15,7 @@ DATA = unpaired_scenes(10, 16, seed=0)  # 10 images: epochs of the data (4 batch
 
 
 def trainer(seed=3, **cfg):
-    cfg = CycleGANConfig(**{**TINY, **cfg})
-    g = torch.Generator().manual_seed(seed)
-    model = make_cyclegan(cfg, generator=g)
-    return CycleGANTrainer(model, TensorPairs(DATA.A, DATA.B, batch_size=cfg.batch_size, generator=g), generator=g)
+    return CycleGANTrainer(CycleGANConfig(**{**TINY, **cfg}), TensorPairs(DATA.A, DATA.B), seed=seed)
 
 
 def resumed_equals_uninterrupted(tmp_path, split, **cfg):

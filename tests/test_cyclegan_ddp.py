@@ -13,7 +13,8 @@ from torch.utils.data import Dataset
 
 from minigan import batches
 from minigan.cyclegan import CycleGANConfig, TensorPairs, load_checkpoint, make_cyclegan
-from minigan.cyclegan.run import FolderPairs, read_log, train_run
+from minigan.cyclegan import FolderPairs
+from minigan.cyclegan.run import read_log, train_run
 from minigan.data.folders import make_scenes_folder
 from minigan.train import shard_of
 from minigan.utils import seed_everything
@@ -118,7 +119,7 @@ def test_shards_are_disjoint_and_cover_each_epoch():
             for rank in range(world):
                 g = torch.Generator().manual_seed(0)  # alike on every rank
                 if epoch_draws == "folder":
-                    src = FolderPairs(_Numbers(n), batch_size=batch, generator=g, shard=(rank, world))
+                    src = FolderPairs(_Numbers(n)).batches(batch, generator=g, shard=(rank, world))
                     assert src.epoch_steps == steps
                     served.append(torch.cat([next(src)[0] for _ in range(steps)]).tolist())
                 else:
@@ -129,8 +130,8 @@ def test_shards_are_disjoint_and_cover_each_epoch():
             assert sorted(set(every)) == list(range(n))  # together: the whole epoch
             assert len(every) - n == -n % world  # disjoint but for the few repeated to even the shares out
     assert shard_of(torch.arange(3), (4, 5)).tolist() == [1]  # more ranks than items: wraps around
-    assert TensorPairs(torch.zeros(10, 1), torch.zeros(7, 1), batch_size=2, generator=None,
-                       shard=(1, 2)).epoch_steps == 3  # ceil(10 / (2 x 2))
+    assert TensorPairs(torch.zeros(10, 1), torch.zeros(7, 1)).batches(2, generator=None,
+                                                                   shard=(1, 2)).epoch_steps == 3  # ceil(10 / (2 x 2))
 
 
 def test_a_single_process_is_unchanged():

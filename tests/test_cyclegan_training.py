@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from minigan.cyclegan import (CycleGANConfig, CycleGANTrainer, TensorPairs, ImagePool, discriminator_step, fit_cyclegan, generator_step,
+from minigan.cyclegan import (CycleGANConfig, CycleGANTrainer, TensorPairs, ImagePool, discriminator_step, generator_step,
                               make_cyclegan, make_optimizers, train_cyclegan)
 from minigan.gan.losses import d_loss_lsgan
 
@@ -91,12 +91,12 @@ def test_discriminator_step_updates_D_X_and_D_Y_only(setup):
 @pytest.mark.parametrize("lambda_identity", [0.5, 0.0])
 def test_stacked_calls_compute_what_separate_calls_do(monkeypatch, lambda_identity):
     """The steps may stack a network's inputs into one call; losses and gradients must not change."""
-    import minigan.cyclegan.trainer as trainer
+    import minigan.cyclegan.batching as batching
     g = torch.Generator().manual_seed(1)
     x, y = (torch.rand(n, 3, 16, 16, generator=g, dtype=torch.float64) * 2 - 1 for n in (2, 3))
     runs = {}
     for limit in (2 ** 20, 0):  # stacked (16x16 is far below the limit), then one call per input
-        monkeypatch.setattr(trainer, "STACK_MAX_FLOATS", limit)
+        monkeypatch.setattr(batching, "STACK_MAX_FLOATS", limit)
         model = make_cyclegan(CycleGANConfig(**TINY, lambda_identity=lambda_identity),
                               generator=torch.Generator().manual_seed(0))
         for net in (model.G, model.F, model.D_X, model.D_Y):
@@ -133,11 +133,10 @@ def test_translate_directions(setup):
 def test_weight_averages_follow_the_trained_weights():
     cfg = CycleGANConfig(**TINY, ema=0.9, n_epochs=1, n_epochs_decay=1, epoch_steps=3)
     g = torch.Generator().manual_seed(0)
-    model = make_cyclegan(cfg, generator=g)
+    trainer = CycleGANTrainer(cfg, TensorPairs(*(torch.rand(4, 3, 16, 16, generator=g) * 2 - 1 for _ in "xy")))
+    model = trainer.model
     assert model.G_avg is not model.G and not any(p.requires_grad for p in model.G_avg.parameters())
     start = [p.clone() for p in model.G.parameters()]
-    trainer = CycleGANTrainer(model, TensorPairs(*(torch.rand(4, 3, 16, 16, generator=g) * 2 - 1 for _ in "xy"),
-                                                 batch_size=2, generator=g), generator=g)
     expected = [p.clone() for p in start]
     for _ in range(3):  # avg <- 0.9 avg + 0.1 w after each iteration, from the initial weights
         trainer.step()
@@ -167,15 +166,16 @@ def test_smoke_run_16x16_with_the_schedule():
         train_cyclegan(cfg, data_x[:, :1], data_y, progress=False)
 
 
-def test_fit_trains_a_model_in_place_and_callbacks_can_stop_it():
+def test_fit_trains_the_model_in_place_and_callbacks_can_stop_it():
     g = torch.Generator().manual_seed(0)
     data = torch.rand(4, 3, 16, 16, generator=g) * 2 - 1
     cfg = CycleGANConfig(**TINY, n_epochs=2, n_epochs_decay=2, epoch_steps=5)
-    model = make_cyclegan(cfg, generator=g)
+    trainer = CycleGANTrainer(cfg, TensorPairs(data, data.flip(-1)), seed=0)
+    model = trainer.model
     before = [p.detach().clone() for p in model.G.parameters()]
     seen = []
-    history = fit_cyclegan(model, data, data.flip(-1), generator=g, progress=False,
-                           callbacks=[lambda i, logs, h: seen.append(model.translate(data[:1])) or i == 2])
+    history = trainer.fit(progress=False,
+                          callbacks=[lambda i, logs, h: seen.append(model.translate(data[:1])) or i == 2])
     assert len(history["g_total"]) == 3 and model.history is history  # stopped after the third iteration
     assert not torch.equal(before[0], next(model.G.parameters()))
     assert not torch.equal(seen[0], seen[-1])  # the callback sees the model as it trains

@@ -1,6 +1,6 @@
 """Checkpoints that never lose work: atomic writes, safe loading, everything a run needs to continue.
 
-A checkpoint is :meth:`CycleGANTrainer.state_dict`: the config, the iteration,
+A checkpoint is :meth:`~minigan.cyclegan.trainer.CycleGANTrainer.state_dict`: the config, the iteration,
 the four networks, both optimizers and schedules, the grad scalers, the two
 history pools, the data's position and the random generators, and the loss
 history. Resuming from it continues the run exactly: on a CPU the losses after
@@ -24,9 +24,9 @@ from pathlib import Path
 import torch
 
 from .config import CycleGANConfig
-from .trainer import CycleGAN, make_cyclegan
+from .model import CycleGAN, make_cyclegan
 
-__all__ = ["save_checkpoint", "load_checkpoint", "config_from_checkpoint", "model_from_checkpoint"]
+__all__ = ["save_checkpoint", "load_checkpoint", "config_from_checkpoint", "model_from_checkpoint", "saved_world"]
 
 
 def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
@@ -62,10 +62,13 @@ def load_checkpoint(path: str | os.PathLike, *, map_location: str | torch.device
 
 
 def config_from_checkpoint(state: dict) -> CycleGANConfig:
-    """The :class:`CycleGANConfig` a checkpoint was trained with (lists from storage become tuples again)."""
-    cfg = dict(state["config"])
-    cfg["betas"] = tuple(cfg["betas"])
-    return CycleGANConfig(**cfg)
+    """The :class:`CycleGANConfig` a checkpoint was trained with (its betas, stored as a list, become a tuple again)."""
+    return CycleGANConfig(**state["config"])
+
+
+def saved_world(state: dict) -> int:
+    """How many processes trained the checkpoint ``state`` (1 for checkpoints older than data parallelism)."""
+    return int(state.get("world_size", 1))
 
 
 def model_from_checkpoint(path: str | os.PathLike, *, device: str | torch.device = "cpu") -> CycleGAN:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import copy
 import statistics
-import time
 import zlib
 
 import torch
@@ -40,6 +39,7 @@ import torch.nn.functional as F_
 from torch import Tensor, nn
 from torch.nn.utils import prune
 
+from ..measure import time_call
 from ..train import fit
 
 __all__ = ["prune_magnitude", "quantize_int8", "stored_size", "count_nonzero", "distill", "time_inference"]
@@ -234,24 +234,6 @@ def time_inference(net: nn.Module, images: Tensor, *, repeats: int = 5, warmup: 
     robust to a pass slowed by something else running. On a GPU the clock
     waits for the GPU to finish (kernels are launched asynchronously).
     """
-    if repeats < 1:
-        raise ValueError(f"repeats must be >= 1, got {repeats}")
     device = next(net.parameters()).device
     x = images.to(device)
-
-    def sync() -> None:
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        elif device.type == "mps":
-            torch.mps.synchronize()
-
-    for _ in range(warmup):
-        net(x)
-    sync()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        net(x)
-        sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) / len(x)
+    return statistics.median(time_call(lambda: net(x), device=device, repeats=repeats, warmup=warmup)) / len(x)

@@ -5,15 +5,22 @@ code's options: λ = ``lambda_cycle`` [``--lambda_A``, ``--lambda_B``], the
 identity weight as a fraction of λ [``--lambda_identity``], the history pool
 [``--pool_size``], the learning rate held for ``n_epochs`` and then decayed
 linearly over ``n_epochs_decay`` [``--n_epochs``, ``--n_epochs_decay``].
+
+Every check on a setting lives here: each field's type, the values ``amp``
+and ``loss`` may take (``CHOICES``, which the command line offers too), the
+interval each number must lie in (``RANGES``), and the few rules that tie two
+fields together. A config that exists is one the trainer can run.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..config import Presets
+from ..config import ConfigError, Presets
+from ..gan.losses import LOSSES
+from .precision import AMP_MODES
 
-__all__ = ["CycleGANConfig", "linear_decay_factor"]
+__all__ = ["CycleGANConfig", "ARCHITECTURE", "check_same_networks", "linear_decay_factor"]
 
 
 @dataclass
@@ -62,15 +69,29 @@ class CycleGANConfig(Presets):
                 "batch_size": 4, "n_epochs": 8, "n_epochs_decay": 8, "epoch_steps": 50, "ema": 0.99},
     }
 
+    # the GAN losses the steps train as their papers do (WGAN's clip and WGAN-GP's penalty are not applied here)
+    CHOICES: ClassVar[dict[str, tuple]] = {
+        "amp": AMP_MODES,
+        "loss": tuple(name for name, l in LOSSES.items() if l.clip is None and not l.gp_weight),
+    }
+    RANGES: ClassVar[dict[str, str]] = {
+        "image_size": "[4, inf)", "channels": "[1, inf)", "ngf": "[1, inf)", "n_blocks": "[0, inf)",
+        "ndf": "[1, inf)", "n_layers_d": "[1, inf)", "lambda_cycle": "[0, inf)", "lambda_identity": "[0, inf)",
+        "pool_size": "[0, inf)", "lr": "(0, inf)", "betas": "[0, 1)", "batch_size": "[1, inf)",
+        "accum_steps": "[1, inf)", "n_epochs": "[0, inf)", "n_epochs_decay": "[0, inf)", "epoch_steps": "[1, inf)",
+        "ema": "[0, 1)",
+    }
+
     def __post_init__(self):
-        if not 1 <= self.accum_steps <= self.batch_size:
-            raise ValueError(f"accum_steps must be between 1 and batch_size ({self.batch_size}), got {self.accum_steps}")
-        if self.amp not in ("off", "auto", "bf16", "fp16"):
-            raise ValueError(f"amp must be 'off', 'auto', 'bf16' or 'fp16', got {self.amp!r}")
-        if not 0.0 <= self.ema < 1.0:
-            raise ValueError(f"ema must be in [0, 1), got {self.ema}")
+        if isinstance(self.betas, list):  # as a checkpoint stores it
+            self.betas = tuple(self.betas)
+        self.check()  # types, CHOICES and RANGES
+        if self.accum_steps > self.batch_size:
+            raise ConfigError(f"accum_steps must be between 1 and batch_size ({self.batch_size}), got {self.accum_steps}")
         if self.image_size % 4:
-            raise ValueError(f"image_size must be divisible by 4 (the generator halves it twice), got {self.image_size}")
+            raise ConfigError(f"image_size must be divisible by 4 (the generator halves it twice), got {self.image_size}")
+        if self.total_epochs < 1:
+            raise ConfigError(f"n_epochs + n_epochs_decay must be at least 1, got {self.n_epochs} + {self.n_epochs_decay}")
 
     @property
     def total_epochs(self) -> int:
@@ -83,7 +104,31 @@ def linear_decay_factor(epoch: int, n_epochs: int, n_epochs_decay: int) -> float
     1.0 for the first ``n_epochs`` epochs, then 1 - (epoch + 1 - n_epochs) / (n_epochs_decay + 1):
     with the paper's 100 + 100 epochs, epoch 100 trains at 100/101 of the rate
     and the last one (199) at 1/101; the rate reaches 0 only after training.
+    Past the schedule (``epoch >= n_epochs + n_epochs_decay``, where the
+    reference never goes) it stays at 0 rather than turning negative, which
+    would make the optimizer climb the loss.
     """
     if epoch < 0:
         raise ValueError(f"epoch must be >= 0, got {epoch}")
-    return 1.0 - max(0, epoch + 1 - n_epochs) / float(n_epochs_decay + 1)
+    return max(0.0, 1.0 - max(0, epoch + 1 - n_epochs) / float(n_epochs_decay + 1))
+
+
+ARCHITECTURE = ("image_size", "channels", "ngf", "n_blocks", "ndf", "n_layers_d")  # fields that shape the weights
+
+
+def check_same_networks(saved: dict, cfg: CycleGANConfig) -> None:
+    """Raise a ``ValueError`` naming each setting where a checkpoint's networks differ from ``cfg``'s.
+
+    ``saved`` is the config a checkpoint stores (a dict). ``image_size`` is
+    included: the networks would load, but a run resumed at another size is
+    not the run that was saved. So is whether the generators' weight averages
+    are kept (``ema`` > 0).
+    """
+    diffs = [f"{k}={saved.get(k)!r} in the checkpoint but {getattr(cfg, k)!r} here"
+             for k in ARCHITECTURE if saved.get(k) != getattr(cfg, k)]
+    saved_ema = saved.get("ema", 0.0)  # checkpoints older than weight averaging have none
+    if (saved_ema > 0) != (cfg.ema > 0):
+        diffs.append(f"ema={saved_ema!r} in the checkpoint but {cfg.ema!r} here (averaged networks "
+                     f"{'saved' if saved_ema > 0 else 'missing'})")
+    if diffs:
+        raise ValueError("the checkpoint is from a different architecture: " + "; ".join(diffs))

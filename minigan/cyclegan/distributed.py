@@ -43,7 +43,7 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -51,9 +51,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ..utils import get_device
-
-if TYPE_CHECKING:
-    from .trainer import CycleGAN
+from .model import CycleGAN
 
 __all__ = ["Dist", "init_from_env", "cleanup", "data_parallel_views", "no_sync_unless"]
 

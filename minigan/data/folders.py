@@ -38,17 +38,17 @@ import os
 import warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image
 from torch import Tensor
 from torch.utils.data import Dataset
 from torchvision import transforms as T
 
+from .decode import load_rgb
 from .scenes import scene_pairs, unpaired_scenes
 
 __all__ = ["IMG_EXTENSIONS", "UnpairedImageFolder", "cyclegan_transform", "is_image_file", "item_seed", "list_images",
-           "load_folder_tensors", "load_rgb", "make_scenes_folder", "save_images"]
+           "load_folder_tensors", "load_rgb", "make_scenes_folder", "save_images", "skipped_message"]
 
 # The reference's list (data/image_folder.py); we match it ignoring case, so ".Jpg" counts too.
 IMG_EXTENSIONS = [
@@ -104,44 +104,6 @@ def cyclegan_transform(load_size: int = 286, crop_size: int = 256, *, train: boo
     return T.Compose(steps + to_pm1)
 
 
-def _to_8bit(im: Image.Image) -> Image.Image:
-    """A one-channel image of more than 8 bits (modes I;16*, I, F) as mode L, scaled rather than clipped.
-
-    Pillow's own ``convert`` clips these to 255, so a 16-bit photo would come
-    out all white. 16-bit modes are divided by 257 (65535 -> 255); mode I is
-    read as 16-bit if its values go above 255, and mode F as [0, 1] if they fit
-    there; anything else is stretched from its own minimum to its maximum.
-    """
-    a = np.asarray(im, dtype=np.float64)  # (H, W)
-    lo, hi = (a.min(), a.max()) if a.size else (0.0, 0.0)
-    if im.mode.startswith("I;16") or (im.mode == "I" and 0 <= lo and 255 < hi <= 65535):
-        a = a * (255 / 65535)
-    elif im.mode == "F" and 0 <= lo and hi <= 1:
-        a = a * 255
-    elif not (0 <= lo and hi <= 255):
-        a = (a - lo) * (255 / (hi - lo)) if hi > lo else np.zeros_like(a)
-    return Image.fromarray(np.clip(np.rint(a), 0, 255).astype(np.uint8))  # (H, W) uint8: mode L
-
-
-def load_rgb(path: str | os.PathLike) -> Image.Image:
-    """The image at ``path`` as an 8-bit RGB PIL image, decoded in full (a broken file raises here).
-
-    Any mode Pillow opens is accepted: grey (L, 1), palette (P), CMYK, 16-bit
-    and 32-bit grey (scaled to 8 bits, not clipped). Transparent pixels (RGBA,
-    LA, PA, or a palette or PNG with a transparent colour) are composited over
-    **white**, which is what a viewer shows; dropping the alpha channel
-    instead would show whatever colour the file stores under them (often black).
-    """
-    with Image.open(path) as im:
-        im.load()
-        if im.mode in ("I", "F") or im.mode.startswith("I;16"):
-            im = _to_8bit(im)
-        if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
-            rgba = im.convert("RGBA")
-            return Image.alpha_composite(Image.new("RGBA", im.size, (255, 255, 255, 255)), rgba).convert("RGB")
-        return im.convert("RGB")
-
-
 def _readable(path: Path) -> bool:
     """Whether ``path`` decodes (and converts to RGB) without an error."""
     try:
@@ -151,14 +113,17 @@ def _readable(path: Path) -> bool:
     return True
 
 
-def _warn_skipped(bad: list[Path], base: Path) -> None:
-    """One warning naming the files that did not decode (relative to ``base``), at most 10 by name."""
-    if not bad:
-        return
+def skipped_message(bad: list[Path], base: Path) -> str:
+    """"skipped N image file(s) under BASE that could not be read: a.png, b.jpg": at most 10 named."""
     names = [os.path.relpath(p, base) for p in bad]
     shown = ", ".join(names[:_MAX_NAMED]) + (f" and {len(names) - _MAX_NAMED} more" if len(names) > _MAX_NAMED else "")
-    warnings.warn(f"skipped {len(bad)} image file(s) under {base} that could not be read: {shown}", UserWarning,
-                  stacklevel=3)
+    return f"skipped {len(bad)} image file(s) under {base} that could not be read: {shown}"
+
+
+def _warn_skipped(bad: list[Path], base: Path) -> None:
+    """One warning naming the files that did not decode (relative to ``base``)."""
+    if bad:
+        warnings.warn(skipped_message(bad, base), UserWarning, stacklevel=3)
 
 
 def item_seed(seed: int, epoch: int, index: int, stream: str) -> int:

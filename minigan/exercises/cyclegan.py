@@ -1,8 +1,8 @@
 """Chapter 8: CycleGAN's generator loss, the history pool of fakes, and the linear learning-rate decay.
 
 Paper names [zhu2017cyclegan]: G: X -> Y, F: Y -> X, D_Y judges y against
-G(x), D_X judges x against F(y). References: ``_generator_losses`` in
-:mod:`minigan.cyclegan.trainer`, :class:`minigan.cyclegan.pool.ImagePool`
+G(x), D_X judges x against F(y). References: ``generator_losses`` in
+:mod:`minigan.cyclegan.steps`, :class:`minigan.cyclegan.pool.ImagePool`
 and :func:`minigan.cyclegan.config.linear_decay_factor` (imported when a
 check runs, so importing the exercises stays quick).
 """
@@ -36,12 +36,13 @@ def _nets(g: torch.Generator) -> tuple[nn.Module, ...]:
 
 
 def _reference(G, F, D_X, D_Y, x: Tensor, y: Tensor, lam: float, lam_id: float) -> Tensor:
-    """The package's L_G: the sum of the terms ``minigan.cyclegan.trainer._generator_losses`` logs."""
+    """The package's L_G: the sum of the terms ``minigan.cyclegan.steps.generator_losses`` returns."""
     from ..cyclegan.config import CycleGANConfig
-    from ..cyclegan.trainer import CycleGAN, _generator_losses
+    from ..cyclegan.model import CycleGAN
+    from ..cyclegan.steps import generator_losses
     from ..gan.losses import get_loss
     cfg = CycleGANConfig(image_size=4, ngf=4, lambda_cycle=lam, lambda_identity=lam_id)
-    logs, _, _ = _generator_losses(CycleGAN(G, F, D_X, D_Y, cfg), x, y, get_loss("lsgan"))
+    logs, _, _ = generator_losses(CycleGAN(G, F, D_X, D_Y, cfg), x, y, get_loss("lsgan"))
     return sum(logs.values())
 
 
@@ -97,7 +98,7 @@ def check_cyclegan_generator_loss(fn: Callable[..., Tensor]) -> str:
     CycleGAN's total generator loss.
 
     real_x, real_y (B, 3, 4, 4); G, F small conv nets (B, 3, 4, 4) -> (B, 3, 4, 4), D_X, D_Y PatchGAN-like
-    -> (B, 1, 2, 2). Expected, as ``_generator_losses`` in :mod:`minigan.cyclegan.trainer`:
+    -> (B, 1, 2, 2). Expected, as ``generator_losses`` in :mod:`minigan.cyclegan.steps`:
     g_loss_lsgan(D_Y(G(x))) + g_loss_lsgan(D_X(F(y))) + λ (|F(G(x)) - x|_1 + |G(F(y)) - y|_1)
     + λ λ_id (|G(y) - y|_1 + |F(x) - x|_1), L1 terms as means; its gradients must reach G and F.
     Three cases: the default weights, other weights passed by keyword, lambda_identity = 0.

@@ -2,7 +2,7 @@
 
 References: :func:`minigan.bench.count_flops` (a multiply-add counts 2 FLOPs;
 only convolutions and matrix products are counted) and the micro-batches of
-:func:`minigan.cyclegan.trainer.generator_step` (``accum_steps``).
+:func:`minigan.cyclegan.steps.generator_step` (``accum_steps``).
 """
 from __future__ import annotations
 
