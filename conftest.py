@@ -9,6 +9,8 @@ SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
 def pytest_configure(config):
     # Notebook kernels inherit this: the same setting tools/run_notebooks.py uses.
     os.environ.setdefault("PYTHONHASHSEED", "0")
+    # No test and no notebook reaches the network: downloads go to local servers the tests start.
+    os.environ.setdefault("MINIGAN_OFFLINE", "1")
     # nbval reads the sanitize file relative to the current directory; give it
     # an absolute path so `pytest --nbval book/` works from any folder.
     if hasattr(config.option, "nbval_sanitize_with") and not config.option.nbval_sanitize_with:

@@ -5,6 +5,7 @@
     minigan cyclegan train                      # the built-in scenes, cpu preset here: about a minute
     minigan cyclegan train --data horse2zebra --preset gpu --out runs/h2z --resume
     minigan cyclegan translate runs/h2z/checkpoint.pt my_photos/ --out zebras/
+    minigan cyclegan translate --pretrained horse2zebra my_photos/ --out zebras/   # the authors' generator
     torchrun --nproc_per_node=4 -m minigan cyclegan train ...   # data-parallel on 4 GPUs (README)
 
 Every failure the user can fix (a bad argument, a missing folder, a checkpoint
@@ -63,6 +64,7 @@ def _positive(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .cyclegan.config import CycleGANConfig
+    from .cyclegan.pretrained import PRETRAINED
 
     presets, amp_modes = ["auto", *CycleGANConfig.preset_names()], list(CycleGANConfig.CHOICES["amp"])
     p = _Parser(prog="minigan", description="minigan: train and use the book's models from a terminal.")
@@ -90,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--checkpoint-every", type=_positive, metavar="N",
                    help="iterations between checkpoints (default: an epoch)")
     t.add_argument("--sample-every", type=_positive, metavar="N", help="iterations between sample grids (default: an epoch)")
+    t.add_argument("--keep-every", type=_positive, metavar="E",
+                   help="also keep the checkpoint of every E-th epoch in checkpoints/ (default: only the latest)")
+    t.add_argument("--tensorboard", action="store_true",
+                   help="also log the losses to OUT/tensorboard (needs the tensorboard package)")
     t.add_argument("--steps", type=_positive, metavar="N",
                    help="stop at iteration N, within the schedule (resume to go on)")
     t.add_argument("--workers", type=_count, help="DataLoader workers for folder data (default: up to 4 on a CUDA GPU, "
@@ -97,16 +103,31 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     r = cmds.add_parser("translate", help="translate an image or a folder of images with a trained checkpoint",
-                        description="Translate images with the generators of a checkpoint; writes PNG files.")
-    r.add_argument("checkpoint", help="a checkpoint.pt written by `minigan cyclegan train`")
-    r.add_argument("input", help="an image file or a folder of images (searched recursively)")
+                        description="Translate images with the generators of a checkpoint, or with one of the "
+                                    "authors' pretrained generators (--pretrained NAME); writes PNG files.")
+    r.add_argument("checkpoint", metavar="CHECKPOINT",
+                   help="a checkpoint.pt written by `minigan cyclegan train` (left out with --pretrained)")
+    r.add_argument("input", nargs="?", metavar="INPUT", help="an image file or a folder of images (searched recursively)")
+    r.add_argument("--pretrained", metavar="NAME",
+                   help="one of the authors' generators instead of a checkpoint, downloaded once into the cache: "
+                        + ", ".join(PRETRAINED))
     r.add_argument("--out", default="translated", help="output folder (default: translated)")
     r.add_argument("--direction", choices=["AtoB", "BtoA"], default="AtoB",
                    help="AtoB uses G (e.g. horse to zebra), BtoA uses F (default: AtoB)")
-    r.add_argument("--size", type=_count, help="resize to SIZE x SIZE first (default: the training size; "
-                                            "0 keeps each image's size, rounded down to a multiple of 4)")
+    r.add_argument("--size", type=_count, help="resize to SIZE x SIZE first (default: the training size, 256 for "
+                                            "--pretrained; 0 keeps each image's size, rounded down to a multiple of 4)")
     r.add_argument("--device", default="auto")
     r.add_argument("--no-progress", action="store_true")
+
+    e = cmds.add_parser("test", help="translate a run's held-out images both ways into an HTML page",
+                        description="Translate testA and testB of the data a run trained on, both ways, with its "
+                                    "checkpoint (or any kept one), and write RUN/test_iter_N/index.html: input, "
+                                    "translation and round trip per image, with scores where the answer is known.")
+    e.add_argument("run", metavar="RUN_OR_CHECKPOINT", help="a run folder, or a checkpoint .pt inside one")
+    e.add_argument("--data", help="the data set folder (default: the one the run trained on)")
+    e.add_argument("--out", help="the page's folder (default: RUN/test_iter_N)")
+    e.add_argument("--how-many", type=_positive, default=50, metavar="N", help="images per direction (default: 50)")
+    e.add_argument("--device", default="auto")
 
     b = models.add_parser("bench", help="measure a model: time, throughput, FLOPs, fraction of peak, memory (JSON)",
                           description="Benchmark a training iteration and an inference batch of one of the book's "
@@ -155,7 +176,8 @@ def _train(args) -> None:
     trainer = train_run(args.out, data=args.data, preset=args.preset, device=args.device, resume=args.resume,
                         seed=args.seed, overrides=overrides, checkpoint_every=args.checkpoint_every,
                         sample_every=args.sample_every, data_root=args.data_root, workers=args.workers,
-                        steps=args.steps, progress=not args.no_progress)
+                        steps=args.steps, keep_every=args.keep_every, tensorboard=args.tensorboard,
+                        progress=not args.no_progress)
     if not trainer.dist.is_main:  # under torchrun: rank 0 reports
         return
     out = Path(args.out)
@@ -177,13 +199,33 @@ def _train(args) -> None:
 
 
 def _translate(args) -> None:
-    from .cyclegan import model_from_checkpoint, translate_files
+    from .cyclegan import model_from_checkpoint, pretrained_generator, translate_files
     from .utils import get_device
 
-    model = model_from_checkpoint(args.checkpoint, device=get_device(args.device))
-    written = translate_files(model, args.input, args.out, to="y" if args.direction == "AtoB" else "x",
+    device = get_device(args.device)
+    if args.pretrained:
+        if args.input is not None:
+            raise UsageError("with --pretrained give only the INPUT, no CHECKPOINT")
+        if args.direction != "AtoB":
+            raise UsageError("a pretrained model is one generator, one way; for the other way use its partner "
+                             "(zebra2horse for horse2zebra, and so on)")
+        model, src = pretrained_generator(args.pretrained, device=device, progress=not args.no_progress), args.checkpoint
+    else:
+        if args.input is None:
+            raise UsageError("translate needs a CHECKPOINT and an INPUT (or --pretrained NAME and an INPUT)")
+        model, src = model_from_checkpoint(args.checkpoint, device=device), args.input
+    written = translate_files(model, src, args.out, to="y" if args.direction == "AtoB" else "x",
                               size=args.size, progress=not args.no_progress)
     print(f"translated {len(written)} image(s) {args.direction} into {args.out}")
+
+
+def _test(args) -> None:
+    from .cyclegan import write_test_page
+    from .utils import get_device
+
+    page = write_test_page(args.run, data=args.data, out=args.out, how_many=args.how_many,
+                           device=get_device(args.device))
+    print(f"wrote {page}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -197,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.model == "bench":
             _bench(args)
         else:
-            {"train": _train, "translate": _translate}[args.command](args)
+            {"train": _train, "translate": _translate, "test": _test}[args.command](args)
     except (UsageError, ConfigError) as e:  # a setting the config cannot take is a wrong command line too
         print(f"minigan: error: {e}", file=sys.stderr)
         return 2

@@ -151,11 +151,50 @@ def test_keep_archive_and_existing_archive_is_reused(server, tmp_path):
     assert len(server.requests) == 1
 
 
-def test_default_url_is_the_authors_and_is_never_opened_in_tests(tmp_path):
+def test_an_unpacking_cut_off_is_never_taken_for_a_data_set(server, tmp_path, monkeypatch):
+    files = dataset_zip(server.root / "horse2zebra.zip", "horse2zebra")
+    root = tmp_path / "datasets"
+    real_copy, copies = shutil.copyfileobj, []
+
+    def session_ends_at_the_third_file(src, dst, *args, **kwargs):
+        copies.append(1)
+        if len(copies) == 3:
+            raise KeyboardInterrupt  # a Colab disconnect in the middle of unpacking
+        return real_copy(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(download.shutil, "copyfileobj", session_ends_at_the_third_file)
+    with pytest.raises(KeyboardInterrupt):
+        download_cyclegan_dataset("horse2zebra", root, base_url=server.url, progress=False)
+    assert sorted(p.name for p in root.iterdir()) == ["horse2zebra.zip"]  # no half folder; the archive is kept
+    monkeypatch.setattr(download.shutil, "copyfileobj", real_copy)
+    (root / ".horse2zebra.unpacking-killed").mkdir()  # what a SIGKILL, which skips every cleanup, leaves
+    (root / ".horse2zebra.unpacking-killed" / "half.png").write_bytes(b"half")
+    folder = download_cyclegan_dataset("horse2zebra", root, base_url=server.url, progress=False)
+    assert (folder / download.COMPLETE).is_file() and len(server.requests) == 1  # unpacked from the kept archive
+    assert all((root / rel).read_bytes() == data for rel, data in files.items())
+    assert sorted(p.name for p in root.iterdir()) == ["horse2zebra"]
+
+
+def test_a_folder_without_the_marker_is_left_alone(server, tmp_path):
+    dataset_zip(server.root / "horse2zebra.zip", "horse2zebra")
+    half = tmp_path / "horse2zebra" / "trainA"  # unpacked in place by an older version, cut off: looks usable
+    half.mkdir(parents=True)
+    (half / "0.png").write_bytes(png((1, 2, 3)))
+    (tmp_path / "horse2zebra" / "trainB").mkdir()
+    with pytest.raises(DownloadError, match="not a complete download .* it is left as it is"):
+        download_cyclegan_dataset("horse2zebra", tmp_path, base_url=server.url, progress=False)
+    assert [p.name for p in half.iterdir()] == ["0.png"] and server.requests == []
+
+
+def test_default_url_is_the_authors_and_is_never_opened_in_tests(tmp_path, monkeypatch):
     url = "http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/horse2zebra.zip"
     assert CYCLEGAN_URL.format(name="horse2zebra") == url
+    with pytest.raises(DownloadError, match=f"not downloading {url}: MINIGAN_OFFLINE is set"):
+        download_cyclegan_dataset("horse2zebra", tmp_path, progress=False)  # the tests run with MINIGAN_OFFLINE
+    monkeypatch.delenv("MINIGAN_OFFLINE")
     with pytest.raises(AssertionError, match="efrosgans.eecs.berkeley.edu/cyclegan/datasets/horse2zebra.zip"):
-        download_cyclegan_dataset("horse2zebra", tmp_path, progress=False)  # the guard stops it
+        download_cyclegan_dataset("horse2zebra", tmp_path, progress=False)  # without it, the test's guard stops it
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_environment_variable_sets_a_mirror(server, tmp_path, monkeypatch):

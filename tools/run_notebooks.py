@@ -6,7 +6,7 @@
 
 Runs each notebook top to bottom in a fresh ``python3`` kernel of *this*
 interpreter (the environment ``pytest --nbval`` uses), from the notebook's own
-folder, with ``PYTHONHASHSEED=0``. It writes no per-cell timestamps, refreshes
+folder, with ``PYTHONHASHSEED=0`` and ``MINIGAN_OFFLINE=1`` (no downloads, as in CI). It writes no per-cell timestamps, refreshes
 the Colab setup cell from ``_config.yml``, stores widget state (so the HTML book
 can show widgets), and drops the Python patch version from the metadata, so a
 re-run on another machine changes only what the code changed. A cell that
@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
     args = parser.parse_args(argv)
     os.environ["PYTHONHASHSEED"] = "0"  # the kernel inherits it
+    os.environ.setdefault("MINIGAN_OFFLINE", "1")  # the stored outputs are those of an offline run, as in CI
     paths = args.notebooks or chapter_notebooks()
     failed = []
     for path in paths:

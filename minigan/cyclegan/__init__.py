@@ -20,10 +20,12 @@ The modules, from the bottom up (each imports only from those above it)::
     evaluate.py    the scenes benchmark's score against the known answer, and its baselines
     run.py         a run in a folder (RunFolder, train_run): what `minigan cyclegan train` does
     translate.py   images in, translations out: what `minigan cyclegan translate` does
+    pretrained.py  the authors' pretrained generators by name, downloaded once and loaded safely
+    report.py      a test page for a run: `minigan cyclegan test`
     compress.py    pruning, int8 and distillation (chapter 10)
 """
-from . import (checkpoint, compress, config, data, distributed, evaluate, model, networks, pool, precision, steps,
-               trainer, translate)
+from . import (checkpoint, compress, config, data, distributed, evaluate, model, networks, pool, precision,
+               pretrained, report, steps, trainer, translate)
 from .checkpoint import *  # noqa: F401,F403
 from .config import *  # noqa: F401,F403
 from .data import *  # noqa: F401,F403
@@ -32,9 +34,12 @@ from .model import *  # noqa: F401,F403
 from .networks import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
 from .precision import *  # noqa: F401,F403
+from .pretrained import *  # noqa: F401,F403
+from .report import *  # noqa: F401,F403
 from .steps import *  # noqa: F401,F403
 from .trainer import *  # noqa: F401,F403
 from .translate import *  # noqa: F401,F403
 
 __all__ = [*checkpoint.__all__, *config.__all__, *data.__all__, *evaluate.__all__, *model.__all__, *networks.__all__,
-           *pool.__all__, *precision.__all__, *steps.__all__, *trainer.__all__, *translate.__all__]
+           *pool.__all__, *precision.__all__, *pretrained.__all__, *report.__all__, *steps.__all__, *trainer.__all__,
+           *translate.__all__]

@@ -42,10 +42,11 @@ from ..data.scenes import Pairs, scene_pairs, unpaired_scenes
 from ..train import batches, shard_of
 from .config import CycleGANConfig
 
-__all__ = ["PairSource", "PairBatches", "TensorPairs", "FolderPairs", "RunData", "open_data", "load_size_for",
-           "N_SAMPLES"]
+__all__ = ["PairSource", "PairBatches", "TensorPairs", "FolderPairs", "RunData", "open_data", "builtin_scenes",
+           "load_size_for", "BUILT_IN", "N_SAMPLES"]
 
 N_SAMPLES = 4  # held-out images per direction that a run shows
+BUILT_IN = "scenes (built in)"  # the name a run on the built-in benchmark records as its data
 
 
 class PairBatches(Protocol):
@@ -181,7 +182,7 @@ def load_size_for(image_size: int) -> int:
 
 
 @functools.lru_cache(maxsize=2)
-def _scenes(size: int):
+def builtin_scenes(size: int) -> tuple[Pairs, Pairs]:
     """The built-in benchmark at ``size``, as in chapter 8: 512 unpaired training scenes, 64 held-out pairs."""
     return unpaired_scenes(512, size, seed=0), scene_pairs(64, size, seed=1)
 
@@ -194,8 +195,8 @@ def open_data(data: str | os.PathLike | None, cfg: CycleGANConfig, *, data_root:
     """
     size = cfg.image_size
     if data is None:
-        train, pairs = _scenes(size)
-        return RunData("scenes (built in)", TensorPairs(train.A, train.B), pairs.A, pairs.B, truth=pairs)
+        train, pairs = builtin_scenes(size)
+        return RunData(BUILT_IN, TensorPairs(train.A, train.B), pairs.A, pairs.B, truth=pairs)
     root = Path(data)
     if not root.exists() and str(data) in CYCLEGAN_DATASETS:
         root = download_cyclegan_dataset(str(data), data_root, progress=progress)

@@ -4,10 +4,12 @@ This is what ``minigan cyclegan train`` runs, and what chapter 9 calls. A run
 folder holds::
 
     out/checkpoint.pt      everything needed to continue (see checkpoint.py), rewritten atomically
+    out/checkpoints/epoch_010.pt   with keep_every: the same, kept every few epochs (quality is not monotonic)
     out/config.json        the config, for people
     out/log.csv            one row per iteration: the losses and the learning rate
     out/samples/iter_000800.png   held-out inputs and their translations, both ways
     out/scores.csv         on the built-in scenes only: the benchmark's score against the known answer, at each sample
+    out/tensorboard/       with tensorboard=True: the log's values as TensorBoard scalars
 
 Data comes from one of three places (:func:`~minigan.cyclegan.data.open_data`):
 the built-in scenes benchmark (no argument: runs anywhere, offline, with a
@@ -53,24 +55,30 @@ CHECKPOINT = "checkpoint.pt"
 class RunFolder:
     """What a run writes into ``out``, as a callback for :meth:`CycleGANTrainer.fit`.
 
-    After every iteration: a row of log.csv. Every ``sample_every``
-    iterations and at the end: a sample grid and, where the answer is known,
-    a row of scores.csv. Every ``checkpoint_every`` iterations and at the end:
-    the checkpoint (default for both: once an epoch). In a data-parallel run
-    every rank calls it (the checkpoint gathers the ranks' pools) and only
-    rank 0 writes.
+    After every iteration: a row of log.csv (and TensorBoard scalars with
+    ``tensorboard=True``, where the ``tensorboard`` package is installed).
+    Every ``sample_every`` iterations and at the end: a sample grid and, where
+    the answer is known, a row of scores.csv. Every ``checkpoint_every``
+    iterations and at the end: the checkpoint (default for both: once an
+    epoch); every ``keep_every`` epochs, a copy in ``checkpoints/`` that later
+    ones do not replace. In a data-parallel run every rank calls it (the
+    checkpoint gathers the ranks' pools) and only rank 0 writes.
     """
 
     def __init__(self, out: str | os.PathLike, trainer: CycleGANTrainer, data: RunData, *, seed: int,
-                 checkpoint_every: int | None = None, sample_every: int | None = None):
-        for name, every in (("checkpoint_every", checkpoint_every), ("sample_every", sample_every)):
+                 checkpoint_every: int | None = None, sample_every: int | None = None, keep_every: int | None = None,
+                 tensorboard: bool = False):
+        for name, every in (("checkpoint_every", checkpoint_every), ("sample_every", sample_every),
+                            ("keep_every", keep_every)):
             if every is not None and every < 1:
-                raise ValueError(f"{name} must be at least 1 (iterations), got {every}")
+                raise ValueError(f"{name} must be at least 1, got {every}")
         self.out, self.trainer, self.data = Path(out), trainer, data
         self.checkpoint_every = checkpoint_every or trainer.epoch_steps
         self.sample_every = sample_every or trainer.epoch_steps
+        self.keep_every = keep_every and keep_every * trainer.epoch_steps  # in iterations
         self.main = trainer.dist.is_main
         self.scores = self.out / "scores.csv"
+        self.board = _summary_writer(self.out / "tensorboard") if tensorboard and self.main else None
         if self.main:
             self.out.mkdir(parents=True, exist_ok=True)
             info = {**asdict(trainer.cfg), "data": data.name, "seed": seed}
@@ -82,16 +90,27 @@ class RunFolder:
         done, total = i + 1, self.trainer.total_steps
         if self.main:  # the others go on to the next iteration and wait for rank 0 at its first all-reduce
             self._log_row(i, logs)
+            if self.board is not None:
+                for k, v in logs.items():
+                    self.board.add_scalar(k, v, done)
             if done % self.sample_every == 0 or done == total:
                 self.save_samples(self.out / "samples" / f"iter_{done:06d}.png")
                 self._score_row(done)
-        if done % self.checkpoint_every == 0 or done == total:
-            self.save_checkpoint()
+        latest = done % self.checkpoint_every == 0 or done == total
+        kept = bool(self.keep_every) and done % self.keep_every == 0
+        if latest or kept:
+            self.save_checkpoint(kept=kept, latest=latest)
 
-    def save_checkpoint(self) -> None:
+    def save_checkpoint(self, *, kept: bool = False, latest: bool = True) -> None:
+        """checkpoint.pt (``latest``) and/or ``checkpoints/epoch_NNN.pt`` (``kept``), from one state."""
         state = self.trainer.state_dict()  # on every rank: it gathers the ranks' pools
         if self.main:
-            save_checkpoint(state, self.out / CHECKPOINT)
+            if latest:
+                save_checkpoint(state, self.out / CHECKPOINT)
+            if kept:
+                save_checkpoint(state, self.out / "checkpoints" / f"epoch_{self.trainer.epoch:03d}.pt")
+            if self.board is not None:
+                self.board.flush()
 
     def save_samples(self, path: Path) -> None:
         """One PNG: rows x, G(x), y, F(y) for the held-out images (N_SAMPLES per row)."""
@@ -140,6 +159,41 @@ class RunFolder:
             w.writerow([done, *(f"{v:.4f}" for v in row.values())])
 
 
+RUN_FILES = {CHECKPOINT, "config.json", "log.csv", "scores.csv", "samples", "checkpoints", "tensorboard"}
+
+
+def _check_fresh_folder(out: Path) -> None:
+    """A new run writes into an empty folder or one holding only a run's own files (of a run killed before its
+    first checkpoint); anything else in it is someone's work, never to be overwritten."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise NotADirectoryError(f"{out} is a file, not a folder for a run")
+    other = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES
+                   and not p.name.startswith((f".{CHECKPOINT}.", "test_iter_")))
+    config = out / "config.json"
+    if config.is_file():
+        try:
+            ours = {"ngf", "n_blocks", "seed", "data"} <= set(json.loads(config.read_text()))
+        except (ValueError, UnicodeDecodeError):
+            ours = False
+        other += [] if ours else ["config.json (not a run's)"]
+    if other:
+        raise FileExistsError(f"{out} holds files that are not a run's ({', '.join(other[:5])}"
+                              f"{', ...' if len(other) > 5 else ''}); nothing is overwritten: choose another output "
+                              f"folder")
+
+
+def _summary_writer(folder: Path):
+    """TensorBoard's ``SummaryWriter`` for ``folder``; a one-line error where the package is not installed."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ValueError("TensorBoard logging needs the tensorboard package: pip install tensorboard "
+                         "(Colab has it)") from None
+    return SummaryWriter(str(folder))
+
+
 def _keep_rows(path: Path, last: int) -> None:
     """Drop the rows of a csv file whose iteration is above ``last`` (all of them, and the file, for 0)."""
     if not path.exists():
@@ -167,14 +221,18 @@ def train_run(out: str | os.PathLike = "runs/cyclegan", *, data: str | os.PathLi
               preset: str | None = None, device: str | torch.device = "auto", resume: bool = False, seed: int = 0,
               overrides: dict | None = None, checkpoint_every: int | None = None, sample_every: int | None = None,
               data_root: str | os.PathLike = "datasets", workers: int | None = None, steps: int | None = None,
-              progress: bool = True, echo: Callable[[str], None] = print) -> CycleGANTrainer:
+              keep_every: int | None = None, tensorboard: bool = False, progress: bool = True,
+              echo: Callable[[str], None] = print) -> CycleGANTrainer:
     """Train (or continue) the CycleGAN run in folder ``out``; returns the trainer.
 
     ``preset``: a :class:`CycleGANConfig` preset (None: ``"auto"`` for a new
     run, the checkpoint's own config when resuming), with ``overrides`` of
     its fields. ``checkpoint_every`` / ``sample_every``: iterations between
     checkpoints and sample grids (default: each epoch; a last checkpoint is
-    always written at the end). ``steps`` stops early at that iteration (at
+    always written at the end). ``keep_every``: also keep a checkpoint every
+    that many epochs in ``checkpoints/`` (CycleGAN quality is not monotonic
+    in training time; pick one with ``minigan cyclegan test``).
+    ``tensorboard``: also log to ``out/tensorboard``. ``steps`` stops early at that iteration (at
     least 1, at most the schedule's length; the schedule is unchanged: resume
     to go on). ``workers``: DataLoader processes for folder data (None: up to
     4 on a CUDA GPU, where decoding photos in the main process would hold it
@@ -194,7 +252,8 @@ def train_run(out: str | os.PathLike = "runs/cyclegan", *, data: str | os.PathLi
         return _train_run(Path(out), d, data=data, preset=preset, resume=resume, seed=seed,
                           overrides=dict(overrides or {}), checkpoint_every=checkpoint_every,
                           sample_every=sample_every, data_root=data_root, workers=workers, steps=steps,
-                          progress=progress and d.is_main, echo=echo if d.is_main else _silent)
+                          keep_every=keep_every, tensorboard=tensorboard, progress=progress and d.is_main,
+                          echo=echo if d.is_main else _silent)
     finally:
         if started_here:
             cleanup()
@@ -205,12 +264,14 @@ def _silent(text: str) -> None:
 
 
 def _train_run(out: Path, d: Dist, *, data, preset, resume, seed, overrides, checkpoint_every, sample_every,
-               data_root, workers, steps, progress, echo) -> CycleGANTrainer:
+               data_root, workers, steps, keep_every, tensorboard, progress, echo) -> CycleGANTrainer:
     ckpt = out / CHECKPOINT
     if ckpt.exists() and not resume:
         raise FileExistsError(f"{out} already holds a run ({CHECKPOINT}); pass --resume to continue it "
                               f"or choose another output folder")
     state = load_checkpoint(ckpt) if resume and ckpt.exists() else None
+    if state is None:
+        _check_fresh_folder(out)
     if state is None or preset:
         cfg = CycleGANConfig.from_preset(preset or "auto", device=d.device, **overrides)
     else:
@@ -238,7 +299,8 @@ def _train_run(out: Path, d: Dist, *, data, preset, resume, seed, overrides, che
                  f"the data starts a fresh epoch")
     trainer.check_steps(steps)  # before anything is written
     d.barrier()  # every rank has read the checkpoint before rank 0 rewrites the folder
-    folder = RunFolder(out, trainer, run_data, seed=seed, checkpoint_every=checkpoint_every, sample_every=sample_every)
+    folder = RunFolder(out, trainer, run_data, seed=seed, checkpoint_every=checkpoint_every, sample_every=sample_every,
+                       keep_every=keep_every, tensorboard=tensorboard)
     batch = f"batch {cfg.batch_size}" + (f" x {d.world_size} processes = {cfg.batch_size * d.world_size}"
                                          if d.parallel else "")
     blocks = f"{cfg.n_blocks} block" + "s" * (cfg.n_blocks != 1)

@@ -13,8 +13,9 @@ import os
 from pathlib import Path
 from typing import Callable
 
+import torch
 from PIL import Image
-from torch import Tensor
+from torch import Tensor, nn
 from torchvision import transforms as T
 from tqdm.auto import tqdm
 
@@ -35,13 +36,16 @@ def prepare_image(image: Image.Image, size: int) -> Tensor:
     return T.Normalize((0.5,) * 3, (0.5,) * 3)(T.functional.to_tensor(image))[None]  # (1, 3, H, W)
 
 
-def translate_files(model: CycleGAN, src: str | os.PathLike, out: str | os.PathLike, *, to: str = "y",
+def translate_files(model: CycleGAN | nn.Module, src: str | os.PathLike, out: str | os.PathLike, *, to: str = "y",
                     size: int | None = None, progress: bool = True,
                     echo: Callable[[str], None] = print) -> list[Path]:
     """Translate the image ``src``, or every image under the folder ``src``, into PNGs under ``out``; returns them.
 
-    ``to="y"`` applies G (A to B), ``"x"`` applies F. ``size``: the side to
-    resize to (None: the model's training size; 0: each image's own). The
+    ``model``: a trained :class:`CycleGAN`, whose ``to="y"`` applies G (A to
+    B) and ``"x"`` F; or one generator network, such as a pretrained one
+    (:func:`~minigan.cyclegan.pretrained.pretrained_generator`). ``size``: the
+    side to resize to (None: the training size, 256 for a lone generator;
+    0: each image's own). The
     folder structure under ``src`` is kept. Files that do not decode (a
     truncated download, a decompression bomb) are skipped and named in one
     ``echo``-ed warning line; if none decodes (or ``src`` is one file that
@@ -56,7 +60,12 @@ def translate_files(model: CycleGAN, src: str | os.PathLike, out: str | os.PathL
         files, base = [src], src.parent
     else:
         raise FileNotFoundError(f"no image or folder at {src}")
-    size = model.cfg.image_size if size is None else size
+    if isinstance(model, CycleGAN):
+        net, trained_size = model.generator(to), model.cfg.image_size
+    else:
+        net, trained_size = model, 256  # the authors' pretrained generators were trained at 256x256
+    size = trained_size if size is None else size
+    device = next(net.parameters()).device
     written, bad = [], []
     for path in tqdm(files, desc="translating", disable=not progress):
         try:
@@ -69,7 +78,9 @@ def translate_files(model: CycleGAN, src: str | os.PathLike, out: str | os.PathL
             continue
         dest = out / path.relative_to(base).with_suffix(".png")
         dest.parent.mkdir(parents=True, exist_ok=True)
-        save_image(model.translate(x, to=to), dest, normalize=True, value_range=(-1, 1))
+        with torch.no_grad():
+            y = net(x.to(device)).cpu()
+        save_image(y, dest, normalize=True, value_range=(-1, 1))
         written.append(dest)
     if bad:
         echo(f"warning: {skipped_message(bad, base)}")

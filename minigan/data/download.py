@@ -39,15 +39,17 @@ import shutil
 import socket
 import stat
 import tarfile
+import tempfile
 import time
 import zipfile
 from pathlib import Path, PurePosixPath
 from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 from tqdm.auto import tqdm
 
-__all__ = ["CYCLEGAN_DATASETS", "CYCLEGAN_URL", "DownloadError", "UnsafeArchiveError", "download_file",
+__all__ = ["CYCLEGAN_DATASETS", "CYCLEGAN_URL", "COMPLETE", "DownloadError", "UnsafeArchiveError", "download_file",
            "safe_extract", "download_cyclegan_dataset"]
 
 # In the order of the script's "Available datasets are: ..." message.
@@ -57,6 +59,7 @@ CYCLEGAN_DATASETS: tuple[str, ...] = (
 )
 CYCLEGAN_URL = "http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/{name}.zip"
 URL_ENV = "MINIGAN_DATASETS_URL"  # a mirror's base address; {base}/{name}.zip is fetched
+OFFLINE_ENV = "MINIGAN_OFFLINE"  # set (the tests and tools/run_notebooks.py set it): only this machine is contacted
 RETRY_DELAY = 1.0  # seconds before the first retry; the k-th retry waits k times as long
 
 # Names the authors' script knows but this module does not offer, and why.
@@ -97,11 +100,15 @@ def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = Non
     :class:`DownloadError` says what was expected and what came. Only then is
     it renamed to ``dest`` (atomically, so ``dest`` is never half-written). If
     ``dest`` already exists and passes the checks given, nothing is downloaded.
+    With the ``MINIGAN_OFFLINE`` environment variable set, only this machine
+    (a test's local server) is contacted; any other address is a DownloadError.
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.is_file() and _mismatch(dest, None, expected_size, sha256) is None:
         return dest
+    if os.environ.get(OFFLINE_ENV) and urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise DownloadError(f"not downloading {url}: {OFFLINE_ENV} is set (as in the book's CI, which is offline)")
     part = dest.with_name(dest.name + ".part")
     failures = 0
     while True:
@@ -259,35 +266,55 @@ def _write(entries: list, open_entry) -> None:
 
 # ------------------------------------------------------------------ the CycleGAN data sets
 
+COMPLETE = ".minigan-complete"  # written into a data set's folder once every file of it is unpacked
+
+
 def download_cyclegan_dataset(name: str, root: str | os.PathLike = "datasets", *, base_url: str | None = None,
                               sha256: str | None = None, progress: bool = True, keep_archive: bool = False) -> Path:
     """Download and unpack the CycleGAN data set ``name`` into ``root/name``; returns that folder.
 
-    If ``root/name/trainA`` and ``trainB`` exist already, returns at once,
-    without touching the network. Otherwise fetches ``name.zip`` from
-    ``base_url``, else from the address in the ``MINIGAN_DATASETS_URL``
-    environment variable, else from the authors' server (:data:`CYCLEGAN_URL`),
-    into ``root``; unpacks it with :func:`safe_extract`; and deletes it unless
-    ``keep_archive``. The authors publish no checksums, so ``sha256`` is only
-    checked if you pass it (for example one you recorded from a first download).
+    If ``root/name`` is a complete download (it holds the :data:`COMPLETE`
+    marker), returns at once, offline. Otherwise fetches ``name.zip`` from
+    ``base_url``, else ``$MINIGAN_DATASETS_URL``, else the authors' server
+    (:data:`CYCLEGAN_URL`), into ``root``; unpacks it (:func:`safe_extract`)
+    into a hidden temporary folder beside it; checks the layout; writes the
+    marker; and only then renames the folder into place, so an unpacking cut
+    off by a disconnect or a killed process never leaves a ``root/name`` that
+    looks usable. The archive is deleted unless ``keep_archive``. The authors
+    publish no checksums, so ``sha256`` is only checked if you pass one.
+    Nothing there is deleted: a ``root/name`` without the marker (cut off under
+    an older version, or made by hand) is left alone, with a :class:`DownloadError`.
     """
     if name not in CYCLEGAN_DATASETS:
         why = f" ({_NOT_OFFERED[name]})" if name in _NOT_OFFERED else ""
         raise ValueError(f"unknown CycleGAN data set {name!r}{why}; choose one of {', '.join(CYCLEGAN_DATASETS)}")
     root = Path(root)
     folder = root / name
-    if (folder / "trainA").is_dir() and (folder / "trainB").is_dir():
+    if (folder / COMPLETE).is_file():
         return folder
+    if folder.exists():
+        raise DownloadError(f"{folder} exists but is not a complete download (no {COMPLETE} marker: its unpacking "
+                            f"may have been cut off); it is left as it is. Rename or delete it to download again, "
+                            f"or use it as a folder (--data {folder}) if you know it is complete")
     base = base_url or os.environ.get(URL_ENV)
     url = base.rstrip("/") + f"/{name}.zip" if base else CYCLEGAN_URL.format(name=name)
     archive = download_file(url, root / f"{name}.zip", sha256=sha256, progress=progress)
-    safe_extract(archive, root)
-    if not ((folder / "trainA").is_dir() and (folder / "trainB").is_dir()):
-        with zipfile.ZipFile(archive) as zf:  # safe_extract accepted it, and only zips are fetched here
-            tops = sorted({"/".join(PurePosixPath(n.replace("\\", "/")).parts[:2]) for n in zf.namelist()})
-        shown = ", ".join(tops[:12]) + (", ..." if len(tops) > 12 else "") or "nothing"
-        raise DownloadError(f"{url} did not unpack to {folder}/trainA and trainB; it holds {shown} "
-                            f"(the archive is kept at {archive})")
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.unpacking-", dir=root))  # ours alone: removed whatever happens
+    try:
+        safe_extract(archive, staging)
+        unpacked = staging / name
+        if not ((unpacked / "trainA").is_dir() and (unpacked / "trainB").is_dir()):
+            with zipfile.ZipFile(archive) as zf:  # safe_extract accepted it, and only zips are fetched here
+                tops = sorted({"/".join(PurePosixPath(n.replace("\\", "/")).parts[:2]) for n in zf.namelist()})
+            shown = ", ".join(tops[:12]) + (", ..." if len(tops) > 12 else "") or "nothing"
+            raise DownloadError(f"{url} did not unpack to {folder}/trainA and trainB; it holds {shown} "
+                                f"(the archive is kept at {archive})")
+        (unpacked / COMPLETE).write_text(f"unpacked from {url}\n")
+        os.replace(unpacked, folder)  # atomic on one file system: root/name appears complete, or not at all
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for stale in root.glob(f".{name}.unpacking-*"):  # left by an unpacking that was killed before its cleanup
+        shutil.rmtree(stale, ignore_errors=True)
     if not keep_archive:
         archive.unlink()
     return folder
