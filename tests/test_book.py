@@ -8,7 +8,8 @@ import nbformat
 import pytest
 import yaml
 
-from tools.nbtools import BOOK, ROOT, SETUP_TAG, book_config, chapter_notebooks, repository_url, setup_cell_source
+from tools.nbtools import (BOOK, COLAB_TITLE, ROOT, SETUP_TAG, book_config, chapter_notebooks, repository_url,
+                           setup_cell_source, wants_gpu)
 
 NOTEBOOKS = chapter_notebooks()
 
@@ -47,6 +48,8 @@ def test_notebook_conventions(path: Path):
     assert SETUP_TAG in code[0].metadata.get("tags", []), "first code cell must be the Colab setup cell"
     assert code[0].source == setup_cell_source(), "setup cell is stale: run tools/run_notebooks.py"
     assert nb.metadata["kernelspec"]["name"] == "python3"
+    # Colab opens a chapter that runs bigger on a GPU on a GPU runtime
+    assert nb.metadata.get("accelerator") == ("GPU" if wants_gpu(nb) else None), "run tools/run_notebooks.py"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -165,6 +168,8 @@ def test_chapter_ends_with_exercises_that_each_have_a_folded_solution(path: Path
                 assert "hide-cell" in c.metadata.tags, "solution code must be folded in the HTML (hide-cell)"
                 assert c.metadata.get("jupyter", {}).get("source_hidden"), "and collapsed in Jupyter"
                 assert c.metadata.get("jupyter", {}).get("outputs_hidden")
+                assert c.metadata.get("cellView") == "form" and c.source.startswith(COLAB_TITLE), \
+                    "and folded on Colab, as a form with a #@title: run tools/run_notebooks.py"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

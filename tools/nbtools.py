@@ -13,6 +13,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 SETUP_TAG = "colab-setup"
+SOLUTION_TAG = "exercise-solution"
+# Colab ignores jupyter.source_hidden; it folds a code cell shown as a form (metadata cellView: form) whose first
+# line is a #@title, showing the title and a "Show code" link instead of the code.
+COLAB_TITLE = '#@title Solution (folded on Colab: "Show code" to read it)'
 
 
 def book_config() -> dict:
@@ -39,3 +43,21 @@ def chapter_notebooks() -> list[Path]:
     """Every notebook under book/, in name order, skipping build output and checkpoints."""
     skip = {"_build", ".ipynb_checkpoints"}
     return sorted(p for p in BOOK.rglob("*.ipynb") if not skip & set(p.relative_to(BOOK).parts))
+
+
+def wants_gpu(nb) -> bool:
+    """Whether a chapter runs bigger on a GPU: its code asks for the best device (``get_device("auto")``)."""
+    return any(c.cell_type == "code" and 'get_device("auto")' in c.source for c in nb.cells)
+
+
+def apply_colab_conventions(nb) -> None:
+    """Ask Colab for a GPU runtime where the chapter uses one, and keep solutions folded on Colab too."""
+    if wants_gpu(nb):
+        nb.metadata["accelerator"] = "GPU"  # Colab opens the notebook on a GPU runtime (as d2l's notebooks do)
+    else:
+        nb.metadata.pop("accelerator", None)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and SOLUTION_TAG in cell.metadata.get("tags", []):
+            cell.metadata["cellView"] = "form"
+            if not cell.source.startswith("#@title"):
+                cell.source = f"{COLAB_TITLE}\n{cell.source}"

@@ -8,7 +8,8 @@ Runs each notebook top to bottom in a fresh ``python3`` kernel of *this*
 interpreter (the environment ``pytest --nbval`` uses), from the notebook's own
 folder, with ``PYTHONHASHSEED=0`` and ``MINIGAN_OFFLINE=1`` (no downloads, as in CI). It writes no per-cell timestamps, refreshes
 the Colab setup cell from ``_config.yml``, stores widget state (so the HTML book
-can show widgets), and drops the Python patch version from the metadata, so a
+can show widgets), applies the Colab conventions (a GPU runtime where the chapter
+uses one, solutions folded as forms: tools/nbtools.py), and drops the Python patch version from the metadata, so a
 re-run on another machine changes only what the code changed. A cell that
 raises fails the run (unless it is tagged ``raises-exception``) and the file is
 left untouched. Never edit outputs by hand: change the code, run this, commit.
@@ -26,7 +27,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tools.nbtools import SETUP_TAG, chapter_notebooks, setup_cell_source  # noqa: E402
+from tools.nbtools import SETUP_TAG, apply_colab_conventions, chapter_notebooks, setup_cell_source  # noqa: E402
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -41,6 +42,7 @@ def refresh_setup_cell(nb: nbformat.NotebookNode) -> None:
 def execute(path: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
     refresh_setup_cell(nb)
+    apply_colab_conventions(nb)
     nb.metadata["kernelspec"] = KERNELSPEC
     client = NotebookClient(
         nb, kernel_name="python3", timeout=timeout, record_timing=False, store_widget_state=True,

@@ -1,0 +1,22 @@
+"""Installing the package where torch and the rest are already there (Colab) reinstalls none of them: every
+dependency is a lower bound that the installed versions meet. Checked with pip's own resolver, offline."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COLAB_HAS = {"torch", "torchvision", "matplotlib", "pillow", "ipywidgets"}
+
+
+def test_installing_the_package_reinstalls_nothing_already_installed(tmp_path):
+    report = tmp_path / "report.json"
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--no-build-isolation",
+                        "--quiet", "--report", str(report), f"{ROOT}[notebook]"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    would_install = {item["metadata"]["name"].lower() for item in json.loads(report.read_text())["install"]}
+    assert would_install == {"minigan"}, would_install  # not torch, torchvision, matplotlib, pillow, ipywidgets
+    installed = subprocess.run([sys.executable, "-m", "pip", "list", "--format=json"], capture_output=True,
+                               text=True, check=True).stdout
+    assert COLAB_HAS <= {p["name"].lower() for p in json.loads(installed)}  # they were there to be kept
