@@ -18,7 +18,8 @@ The modules, from the bottom up (each imports only from those above it)::
     checkpoint.py  atomic saves, safe loads
     trainer.py     CycleGANTrainer: one iteration, the schedule, state_dict; train_cyclegan
     evaluate.py    the scenes benchmark's score against the known answer, and its baselines
-    run.py         a run in a folder (RunFolder, train_run): what `minigan cyclegan train` does
+    runfolder.py   RunFolder: the log, samples, scores and checkpoints a run writes as it trains
+    run.py         train_run, a run in a folder: what `minigan cyclegan train` does
     translate.py   images in, translations out: what `minigan cyclegan translate` does
     pretrained.py  the authors' pretrained generators by name, downloaded once and loaded safely
     report.py      a test page for a run: `minigan cyclegan test`
