@@ -26,7 +26,8 @@ import torch
 from .config import CycleGANConfig
 from .model import CycleGAN, make_cyclegan
 
-__all__ = ["save_checkpoint", "load_checkpoint", "config_from_checkpoint", "model_from_checkpoint", "saved_world"]
+__all__ = ["save_checkpoint", "load_checkpoint", "config_from_checkpoint", "model_from_checkpoint", "model_from_state",
+           "saved_world"]
 
 
 def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:
@@ -73,7 +74,11 @@ def saved_world(state: dict) -> int:
 
 def model_from_checkpoint(path: str | os.PathLike, *, device: str | torch.device = "cpu") -> CycleGAN:
     """The four trained networks of a checkpoint, built from its own config, on ``device``."""
-    state = load_checkpoint(path, map_location=device)
+    return model_from_state(load_checkpoint(path, map_location=device), device=device)
+
+
+def model_from_state(state: dict, *, device: str | torch.device = "cpu") -> CycleGAN:
+    """The trained networks of a checkpoint already read (:func:`load_checkpoint`), on ``device``."""
     cfg = config_from_checkpoint(state)
     model = make_cyclegan(cfg, device=device)
     for name, net in model.nets().items():

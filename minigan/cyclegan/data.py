@@ -42,7 +42,7 @@ from ..data.scenes import Pairs, scene_pairs, unpaired_scenes
 from ..train import batches, shard_of
 from .config import CycleGANConfig
 
-__all__ = ["PairSource", "PairBatches", "TensorPairs", "FolderPairs", "RunData", "open_data", "builtin_scenes",
+__all__ = ["PairSource", "PairBatches", "TensorPairs", "FolderPairs", "RunData", "open_data", "held_out_images", "builtin_scenes",
            "load_size_for", "BUILT_IN", "N_SAMPLES"]
 
 N_SAMPLES = 4  # held-out images per direction that a run shows
@@ -187,6 +187,13 @@ def builtin_scenes(size: int) -> tuple[Pairs, Pairs]:
     return unpaired_scenes(512, size, seed=0), scene_pairs(64, size, seed=1)
 
 
+def held_out_images(root: str | os.PathLike, size: int) -> tuple[Tensor, Tensor]:
+    """A folder data set's held-out images of A and B, (N, 3, size, size) each: testA/testB, or train* without them."""
+    root = Path(root)
+    phase = "test" if (root / "testA").is_dir() and (root / "testB").is_dir() else "train"
+    return load_folder_tensors(root / f"{phase}A", size), load_folder_tensors(root / f"{phase}B", size)
+
+
 def open_data(data: str | os.PathLike | None, cfg: CycleGANConfig, *, data_root: str | os.PathLike = "datasets",
               workers: int = 0, progress: bool = True, echo: Callable[[str], None] = print) -> RunData:
     """Resolve ``data`` (None: the built-in scenes; a folder; or an official data set's name) for ``cfg``.
@@ -208,6 +215,5 @@ def open_data(data: str | os.PathLike | None, cfg: CycleGANConfig, *, data_root:
         dataset = UnpairedImageFolder(root, "train", load_size=load_size_for(size), crop_size=size)
     for w in caught:
         echo(f"warning: {w.message}")
-    test = "test" if (root / "testA").is_dir() and (root / "testB").is_dir() else "train"
-    test_x, test_y = (load_folder_tensors(root / f"{test}{d}", size)[:N_SAMPLES] for d in "AB")
+    test_x, test_y = (images[:N_SAMPLES] for images in held_out_images(root, size))
     return RunData(str(root), FolderPairs(dataset, workers=workers), test_x, test_y)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from ..data.download import download_file
+from ..data.download import download_file, mirror_url
 from .networks import ResnetGenerator
 
 __all__ = ["PRETRAINED", "PRETRAINED_URL", "cache_dir", "pretrained_path", "load_reference_generator",
@@ -58,8 +58,7 @@ def pretrained_path(name: str, *, progress: bool = True) -> Path:
     """The file of the pretrained generator ``name``, downloaded into the cache on first use."""
     if name not in PRETRAINED:
         raise ValueError(f"unknown pretrained CycleGAN {name!r}; choose one of {', '.join(PRETRAINED)}")
-    base = os.environ.get(URL_ENV)
-    url = base.rstrip("/") + f"/{name}.pth" if base else PRETRAINED_URL.format(name=name)
+    url = mirror_url(PRETRAINED_URL, name, ".pth", env=URL_ENV)
     return download_file(url, cache_dir() / "pretrained" / f"{name}.pth", progress=progress)
 
 

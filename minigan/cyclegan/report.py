@@ -21,17 +21,17 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from ..data.folders import load_folder_tensors
-from .checkpoint import load_checkpoint, model_from_checkpoint
-from .data import BUILT_IN, builtin_scenes
+from .checkpoint import load_checkpoint, model_from_state
+from .data import BUILT_IN, builtin_scenes, held_out_images
 from .evaluate import baseline_translations, score_model, score_table, translation_scores
+from .runfolder import CHECKPOINT
 
 __all__ = ["write_test_page"]
 
 def _run_folder(path: Path) -> tuple[Path, Path]:
     """(the checkpoint, the run folder holding its config.json) for a run folder or a checkpoint inside one."""
     if path.is_dir():
-        return path / "checkpoint.pt", path
+        return path / CHECKPOINT, path
     for folder in (path.parent, path.parent.parent):  # RUN/checkpoint.pt or RUN/checkpoints/epoch_010.pt
         if (folder / "config.json").is_file():
             return path, folder
@@ -50,7 +50,7 @@ def write_test_page(run_or_checkpoint: str | os.PathLike, *, data: str | os.Path
     """
     ckpt, run = _run_folder(Path(run_or_checkpoint))
     state = load_checkpoint(ckpt)
-    model = model_from_checkpoint(ckpt, device=device)
+    model = model_from_state(state, device=device)
     size, iteration = model.cfg.image_size, int(state["iteration"])
     info = json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else {}
     source = str(data) if data is not None else info.get("data")
@@ -59,9 +59,7 @@ def write_test_page(run_or_checkpoint: str | os.PathLike, *, data: str | os.Path
         truth = builtin_scenes(size)[1]
         test_a, test_b = truth.A, truth.B
     elif source is not None and Path(source).is_dir():
-        root = Path(source)
-        phase = "test" if (root / "testA").is_dir() and (root / "testB").is_dir() else "train"
-        test_a, test_b = (load_folder_tensors(root / f"{phase}{d}", size) for d in "AB")
+        test_a, test_b = held_out_images(source, size)
     else:
         raise FileNotFoundError(f"cannot find the data {ckpt} was trained on ({source!r}); pass its folder with --data")
     if how_many < 1:

@@ -77,6 +77,12 @@ class _Interrupted(Exception):
 
 # ------------------------------------------------------------------ downloading
 
+def mirror_url(default: str, name: str, suffix: str, *, base_url: str | None = None, env: str = URL_ENV) -> str:
+    """``{base}/{name}{suffix}`` from ``base_url``, else from the environment variable ``env``, else ``default``."""
+    base = base_url or os.environ.get(env)
+    return base.rstrip("/") + f"/{name}{suffix}" if base else default.format(name=name)
+
+
 def download_file(url: str, dest: str | os.PathLike, *, sha256: str | None = None, expected_size: int | None = None,
                   progress: bool = True, chunk_size: int = 1 << 16, timeout: float = 30.0,
                   retries: int = 3) -> Path:
@@ -230,8 +236,7 @@ def download_cyclegan_dataset(name: str, root: str | os.PathLike = "datasets", *
         raise DownloadError(f"{folder} exists but is not a complete download (no {COMPLETE} marker: its unpacking "
                             f"may have been cut off); it is left as it is. Rename or delete it to download again, "
                             f"or use it as a folder (--data {folder}) if you know it is complete")
-    base = base_url or os.environ.get(URL_ENV)
-    url = base.rstrip("/") + f"/{name}.zip" if base else CYCLEGAN_URL.format(name=name)
+    url = mirror_url(CYCLEGAN_URL, name, ".zip", base_url=base_url)
     archive = download_file(url, root / f"{name}.zip", sha256=sha256, progress=progress)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.unpacking-", dir=root))  # ours alone: removed whatever happens
     try:
