@@ -5,8 +5,19 @@
   HTML builder has started, and Sphinx 7.4 then adds it to every page twice, so
   the browser throws "Identifier 'THEBE_JS_URL' has already been declared" on
   every page. tests/test_book_browser.py fails on any such JavaScript error.
+- Colab buttons that open the release. ``_config.yml``'s ``repository.branch``
+  (``main``) would send a Colab reader to the tip of ``main``, whose notebooks
+  may need a package newer than the release their setup cell installs; the
+  buttons open the notebooks of the tag ``v<version>`` instead
+  (tools/nbtools.py: the version lives in ``minigan/__init__.py``).
 """
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools.nbtools import release_tag  # noqa: E402
 
 
 def _one_copy_of_each_script(app, pagename, templatename, context, doctree):
@@ -24,6 +35,11 @@ def _one_copy_of_each_script(app, pagename, templatename, context, doctree):
     context["script_files"] = kept
 
 
+def _launch_the_release(app, config):
+    config.html_theme_options = {**config.html_theme_options, "repository_branch": release_tag()}
+
+
 def setup(app):
+    app.connect("config-inited", _launch_the_release)
     app.connect("html-page-context", _one_copy_of_each_script, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

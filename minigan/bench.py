@@ -77,9 +77,12 @@ def _config(config_cls, preset: str, device: torch.device, batch: int | None, ov
 
 
 def cyclegan_workload(preset: str = "cpu", *, device: torch.device | str = "cpu", batch: int | None = None,
-                      channels_last: bool | None = None, amp: str | None = None, compile: bool = False,
+                      channels_last: bool | None = None, amp: str | None = None, compile: bool | str = False,
                       **overrides) -> Workload:
-    """A CycleGAN iteration (both generator and discriminator steps) and a G inference batch for ``preset``."""
+    """A CycleGAN iteration (both generator and discriminator steps) and a G inference batch for ``preset``.
+
+    ``compile``: ``True`` compiles the four networks with inductor; a string names another backend (``"eager"``).
+    """
     from .cyclegan import CycleGANConfig, CycleGANTrainer, TensorPairs
 
     device = torch.device(device)
@@ -101,7 +104,8 @@ def cyclegan_workload(preset: str = "cpu", *, device: torch.device | str = "cpu"
     trainer = build(device)
     if compile:
         for name in ("G", "F", "D_X", "D_Y"):  # the steps call the networks through these attributes
-            setattr(trainer.model, name, compile_module(getattr(trainer.model, name)))
+            backend = compile if isinstance(compile, str) else "inductor"
+            setattr(trainer.model, name, compile_module(getattr(trainer.model, name), backend=backend))
     x_inf = torch.rand(cfg.batch_size, cfg.channels, cfg.image_size, cfg.image_size, device=device) * 2 - 1
     if cfg.channels_last and device.type != "mps":
         x_inf = x_inf.contiguous(memory_format=torch.channels_last)

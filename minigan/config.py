@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Iterable, TypeVar
 
 import torch
 
-from .utils import is_accelerator
+from .utils import is_accelerator, smoke_mode
 
 __all__ = ["ConfigError", "Presets", "auto_preset"]
 
@@ -39,8 +39,8 @@ T = TypeVar("T", bound="Presets")
 
 
 def auto_preset(device: str | torch.device = "auto") -> str:
-    """The preset name ``"auto"`` stands for on ``device``: ``"gpu"`` on CUDA or MPS, else ``"cpu"``."""
-    return "gpu" if is_accelerator(device) else "cpu"
+    """The preset ``"auto"`` stands for on ``device``: ``"gpu"`` on CUDA or MPS (and in smoke mode), else ``"cpu"``."""
+    return "gpu" if is_accelerator(device) or smoke_mode() else "cpu"
 
 
 class ConfigError(ValueError):
@@ -53,6 +53,10 @@ class Presets:
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {"cpu": {}}
     CHOICES: ClassVar[dict[str, tuple]] = {}  # field -> the values it may take
     RANGES: ClassVar[dict[str, str]] = {}  # field -> an interval such as "[1, inf)" or "[0, 1)" (each item for tuples)
+    # Smoke mode only ($MINIGAN_SMOKE, see minigan.utils): loop lengths (and, where a step is costly on a CPU, batch
+    # sizes) that cut a run to a few small steps. Applied over the preset and any overrides, they leave the networks
+    # as the preset builds them, so every chapter's GPU configuration runs end to end on a CPU in seconds.
+    SMOKE: ClassVar[dict[str, Any]] = {}
 
     @classmethod
     def field_types(cls) -> dict[str, Any]:
@@ -105,7 +109,10 @@ class Presets:
     @classmethod
     def from_preset(cls: type[T], name: str = "auto", *, device: str | torch.device = "auto",
                     **overrides: Any) -> T:
-        """Build the config for preset ``name`` (``"auto"`` picks by ``device``), then apply ``overrides``."""
+        """Build the config for preset ``name`` (``"auto"`` picks by ``device``), then apply ``overrides``.
+
+        In smoke mode the class's ``SMOKE`` loop lengths are applied last.
+        """
         if name == "auto":
             name = auto_preset(device)
             if name not in cls.PRESETS:  # a family without a GPU preset runs its CPU one
@@ -116,7 +123,8 @@ class Presets:
         unknown = set(overrides) - fields
         if unknown:
             raise TypeError(f"{cls.__name__} has no field(s) {sorted(unknown)}; fields are {sorted(fields)}")
-        return cls(**{**cls.PRESETS[name], **overrides})  # type: ignore[call-arg]
+        smoke = cls.SMOKE if smoke_mode() else {}
+        return cls(**{**cls.PRESETS[name], **overrides, **smoke})  # type: ignore[call-arg]
 
 
 def _parts(kind: Any) -> tuple[Any, tuple]:

@@ -73,7 +73,7 @@ def measure_peak_flops(device: torch.device | str = "cpu", dtype: torch.dtype = 
     return 2 * n ** 3 / seconds
 
 
-def compile_module(module: nn.Module) -> nn.Module:
+def compile_module(module: nn.Module, *, backend: str = "inductor") -> nn.Module:
     """``torch.compile(module)``, with inductor's CPU code for the instruction set ATen itself runs with.
 
     Inductor writes C++ for the vector instructions it detects on the CPU. When
@@ -82,14 +82,16 @@ def compile_module(module: nn.Module) -> nn.Module:
     code must be pinned too: with ``default`` it does not build, and with
     ``avx2`` on an AVX-512 machine (torch 2.14) the compiled residual block
     returned NaNs. Scalar code (``simdlen = 1``) for ``default`` and 256-bit
-    vectors for ``avx2`` match eager to float32 rounding.
+    vectors for ``avx2`` match eager to float32 rounding. ``backend="eager"``
+    traces the module without generating code (a quick check that it compiles
+    at all, as ``tools/gpu_check.py --dry-run`` makes).
     """
     simdlen = {"default": 1, "avx2": 256}.get(os.environ.get("ATEN_CPU_CAPABILITY", "").lower())
     if simdlen is not None:
         import torch._inductor.config as inductor_config
 
         inductor_config.cpp.simdlen = simdlen
-    return torch.compile(module)
+    return torch.compile(module, backend=backend)
 
 
 @contextlib.contextmanager

@@ -8,7 +8,12 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["seed_everything", "get_device", "is_accelerator", "count_parameters"]
+__all__ = ["seed_everything", "get_device", "is_accelerator", "on_gpu", "smoke_mode", "count_parameters", "SMOKE_ENV"]
+
+# Smoke mode: the test that runs every chapter's GPU configuration on a CPU (tests/test_gpu_smoke.py) sets this.
+# Readers never need it. With it set, "auto" presets pick "gpu", configs cap their loops at a few steps
+# (each config's SMOKE), on_gpu() is True, and amp="auto" takes a GPU's precision path (see cyclegan/precision.py).
+SMOKE_ENV = "MINIGAN_SMOKE"
 
 
 def seed_everything(seed: int = 0, *, deterministic: bool = False) -> torch.Generator:
@@ -66,6 +71,22 @@ def _mps_available() -> bool:
 def is_accelerator(device: str | torch.device) -> bool:
     """True for a GPU-like device (CUDA or MPS), where chapters pick their bigger preset."""
     return get_device(device).type in ("cuda", "mps")
+
+
+def smoke_mode() -> str | None:
+    """``$MINIGAN_SMOKE`` when smoke mode is on (``"1"``, or ``"fp16"`` for a T4's precision), else None."""
+    value = os.environ.get(SMOKE_ENV, "").strip()
+    return value if value not in ("", "0") else None
+
+
+def on_gpu(device: str | torch.device) -> bool:
+    """Whether a chapter takes its CUDA path (real photos, data-loading workers) on ``device``.
+
+    True on a CUDA GPU; also True in smoke mode, where the test runs those
+    paths on a CPU (with a few steps and locally served data) to catch their
+    errors before a reader does.
+    """
+    return get_device(device).type == "cuda" or smoke_mode() is not None
 
 
 def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:

@@ -77,6 +77,20 @@ def test_repository_url_lives_only_in_config():
     assert json.dumps(setup_cell_source()).count(url) == 1
 
 
+def test_colab_installs_the_release_the_book_was_built_with():
+    """The setup cell pins the tag of the version in minigan/__init__.py, recorded nowhere else."""
+    import minigan
+    from tools.nbtools import install_requirement, release_tag
+
+    assert release_tag() == f"v{minigan.__version__}"
+    assert install_requirement().endswith(f"@{release_tag()}") and f"@{release_tag()}" in setup_cell_source()
+    version = f'"{minigan.__version__}"'
+    recorded = [p for p in [ROOT / "pyproject.toml", ROOT / "_config.yml", *ROOT.glob("minigan/**/*.py")]
+                if version in p.read_text()]
+    assert recorded == [ROOT / "minigan" / "__init__.py"], recorded
+    assert 'dynamic = ["version"]' in (ROOT / "pyproject.toml").read_text()  # pyproject reads it from there
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_chapter_states_its_run_time_at_the_top(path: Path):
     intro = nbformat.read(path, as_version=4).cells[0].source

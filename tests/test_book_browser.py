@@ -29,7 +29,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-from tools.nbtools import BOOK, ROOT, book_config, repository_url
+from tools.nbtools import BOOK, ROOT, release_tag, repository_url
 
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
@@ -188,7 +188,7 @@ def _visit(browser, site: str, path: str, *, dark: bool = False):
 
 
 def _colab_url(name: str) -> str:
-    branch = book_config()["repository"].get("branch", "master")
+    branch = release_tag()  # the release's notebooks, which install the release (_ext/minigan_book.py)
     return f"https://colab.research.google.com/github/{urlsplit(repository_url()).path.strip('/')}/blob/{branch}/book/{name}.ipynb"
 
 

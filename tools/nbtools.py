@@ -1,11 +1,15 @@
-"""What every chapter notebook shares: the Colab setup cell and the repository URL it installs from.
+"""What every chapter notebook shares: the Colab setup cell, the repository URL and the release it installs.
 
-The repository URL lives in one place, ``_config.yml`` (``repository.url``);
-the setup cell is generated from it, so the Colab button, the notebook's
-``%pip install`` and the book all agree.
+The repository URL lives in one place, ``_config.yml`` (``repository.url``),
+and so does the release, ``minigan/__init__.py`` (``__version__``): the setup
+cell installs the tag ``v<version>`` (not the tip of ``main``, which moves on
+after the book is built), and the book's Colab buttons open that tag's
+notebooks (``_ext/minigan_book.py``), so the notebook a reader runs and the
+package it installs are the same release.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -27,15 +31,25 @@ def repository_url() -> str:
     return book_config()["repository"]["url"].rstrip("/")
 
 
+def release_tag() -> str:
+    """``v<version>``, the version read from ``minigan/__init__.py`` (without importing torch)."""
+    text = (ROOT / "minigan" / "__init__.py").read_text(encoding="utf-8")
+    return "v" + re.search(r'^__version__ = "([^"]+)"', text, re.M).group(1)
+
+
+def install_requirement(url: str | None = None) -> str:
+    """What the setup cell gives pip: the package at the release's tag."""
+    return f"minigan @ git+{url or repository_url()}@{release_tag()}"
+
+
 def setup_cell_source(url: str | None = None) -> str:
     """The first code cell of every chapter: installs minigan on Colab, does nothing anywhere else."""
-    url = url or repository_url()
     return (
-        "# On Colab, install minigan from the book's repository; anywhere else this cell does nothing.\n"
+        "# On Colab, install the minigan release this book was built with; anywhere else this cell does nothing.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        f'    %pip install -q "minigan @ git+{url}"'
+        f'    %pip install -q "{install_requirement(url)}"'
     )
 
 

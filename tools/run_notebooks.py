@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ["PYTHONHASHSEED"] = "0"  # the kernel inherits it
     os.environ.setdefault("MINIGAN_OFFLINE", "1")  # the stored outputs are those of an offline run, as in CI
+    os.environ.pop("MINIGAN_SMOKE", None)  # stored outputs are full runs, never smoke runs
     paths = args.notebooks or chapter_notebooks()
     failed = []
     for path in paths:

@@ -37,7 +37,7 @@ from typing import Callable
 
 import torch
 
-from ..utils import seed_everything
+from ..utils import on_gpu, seed_everything
 from .checkpoint import config_from_checkpoint, load_checkpoint, saved_world
 from .config import CycleGANConfig
 from .data import load_size_for, open_data
@@ -109,7 +109,7 @@ def _train_run(out: Path, d: Dist, *, data, preset, resume, seed, overrides, che
         cfg = replace(config_from_checkpoint(state), **overrides)
     if workers is None:  # shared among the processes on this machine
         per_machine = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-        workers = max(1, min(4, (os.cpu_count() or 1) // per_machine)) if d.device.type == "cuda" else 0
+        workers = max(1, min(4, (os.cpu_count() or 1) // per_machine)) if on_gpu(d.device) else 0
     # A named data set is downloaded by one process at a time: rank 0 first, then the first process on each other
     # machine (which finds it there already if the machines share the folder), then all the others.
     turn = 0 if d.is_main else 1 if d.local_rank == 0 else 2

@@ -47,6 +47,7 @@ class DCGANConfig(Presets):
         "cpu": {},
         "gpu": {"z_dim": 64, "ngf": 128, "ndf": 128, "steps": 6000, "batch_size": 128, "lr_g": 5e-4, "lr_d": 5e-4},
     }
+    SMOKE: ClassVar[dict] = {"steps": 20}  # smoke mode only (see minigan.config.Presets)
 
 
 class Generator(nn.Module):

@@ -49,6 +49,7 @@ class ToyGANConfig(Presets):
         "cpu": {},
         "gpu": {"hidden": 256, "steps": 5000, "batch_size": 512, "n_eval": 10000},
     }
+    SMOKE: ClassVar[dict] = {"steps": 20, "n_eval": 500}  # smoke mode only (see minigan.config.Presets)
 
     def centers(self) -> Tensor:
         """The mixture's mode centres (K, 2)."""

@@ -38,6 +38,7 @@ class AEConfig(Presets):
         "cpu": {},
         "gpu": {"channels": 64, "steps": 6000, "batch_size": 128},
     }
+    SMOKE: ClassVar[dict] = {"steps": 10}  # smoke mode only (see minigan.config.Presets)
 
 
 class ConvAutoencoder(nn.Module):

@@ -304,3 +304,4 @@ class CNNConfig(Presets):
         "cpu": {},
         "gpu": {"channels": (24, 48), "steps": 4000, "batch_size": 128},
     }
+    SMOKE: ClassVar[dict] = {"steps": 10}  # smoke mode only (see minigan.config.Presets)

@@ -165,3 +165,4 @@ class MLPConfig(Presets):
         "gpu": {"n_train": 20_000, "n_test": 5_000, "hidden": 128, "depth": 3, "steps": 6000,
                 "batch_size": 512},
     }
+    SMOKE: ClassVar[dict] = {"steps": 10}  # smoke mode only (see minigan.config.Presets)

@@ -212,3 +212,4 @@ class CharLMConfig(Presets):
         "gpu": {"block_size": 128, "batch_size": 64, "steps": 6000, "lr": 2e-3, "n_embd": 128,
                 "hidden": 512, "num_layers": 2, "eval_batches": 50, "eval_batch_size": 64},
     }
+    SMOKE: ClassVar[dict] = {"steps": 5, "eval_batches": 2, "batch_size": 8}  # smoke mode only (see config.Presets)

@@ -153,3 +153,4 @@ class GPTConfig(Presets):
         "gpu": {"block_size": 256, "n_layer": 6, "n_head": 6, "n_embd": 384, "dropout": 0.2,
                 "steps": 5000, "batch_size": 64, "lr": 1e-3, "lstm_steps": 5000},
     }
+    SMOKE: ClassVar[dict] = {"steps": 30, "lstm_steps": 30, "batch_size": 4}  # smoke mode only (see config.Presets)
