@@ -28,6 +28,7 @@ NO_ARXIV = {
     "hinton2006reducing": "Science 2006, not posted to arXiv",
     "deng2009imagenet": "CVPR 2009, not posted to arXiv",
     "glorot2010understanding": "AISTATS 2010, not posted to arXiv",
+    "lecun1998efficient": "a 1998 book chapter (Neural Networks: Tricks of the Trade), not posted to arXiv",
     "nair2010relu": "ICML 2010, not posted to arXiv",
     "krizhevsky2012imagenet": "NIPS 2012, not posted to arXiv",
     "odena2016deconvolution": "a Distill article", "olah2017feature": "a Distill article",
@@ -37,7 +38,7 @@ NO_ARXIV = {
     "karpathy2015unreasonable": "a blog post", "karpathy2022nanogpt": "software",
     "radford2019language": "an OpenAI technical report",
 }
-VENUE = {"article": ("journal",), "inproceedings": ("booktitle",), "book": ("publisher",),
+VENUE = {"article": ("journal",), "inproceedings": ("booktitle",), "incollection": ("booktitle",), "book": ("publisher",),
          "techreport": ("institution",), "misc": ("eprint", "howpublished", "url")}
 
 
