@@ -178,14 +178,18 @@ def _exempt(sentence: str, m: re.Match, n: Number) -> bool:
     return False
 
 
+def _given(source: str) -> list[str]:
+    """The numbers the cell's ``given:`` markers list (each may carry a reason in parentheses)."""
+    items = []
+    for marker in _MARKER.finditer(source):
+        body = re.sub(r"\([^()]*\)", "", marker.group("body"))
+        items += [item.strip() for item in re.split(r"[;,]\s+", body) if item.strip()]
+    return items
+
+
 def cell_numbers(source: str):
     """(number, sentence) for each number in a markdown cell that needs a printed counterpart or a citation."""
-    given = set()
-    for marker in _MARKER.finditer(source):
-        for item in re.split(r"[;,]\s+", marker.group("body")):
-            item = re.sub(r"\(.*?\)", "", item).strip()
-            if item:
-                given.add(item)
+    given = set(_given(source))
     labels = _link_labels(source)
     prose = _strip(source)
     for paragraph in _paragraphs(prose):
@@ -204,13 +208,7 @@ def stale_markers(source: str) -> list[str]:
     """Numbers a ``given:`` marker lists that the cell's prose does not contain."""
     prose = _strip(source)
     written = {n.text for _, n in parse_numbers(prose)}
-    stale = []
-    for marker in _MARKER.finditer(source):
-        for item in re.split(r"[;,]\s+", marker.group("body")):
-            item = re.sub(r"\(.*?\)", "", item).strip()
-            if item and item not in written:
-                stale.append(item)
-    return stale
+    return [item for item in _given(source) if item not in written]
 
 
 def printed_text(nb) -> str:
