@@ -9,7 +9,9 @@ that shows 0.31, "0.46" is not printed by one that shows 0.47.
 A number needs no printed counterpart when
 
 - its sentence cites a source (``{cite:p}``, ``{cite:t}`` or a link to a paper
-  or page outside the book);
+  or page outside the book), or an earlier sentence of its paragraph does and
+  it does not speak of the book's own results ("our", "we", "the cell
+  below", "here", ...);
 - it is part of a formula (``$...$``) or of code (backticks): a definition or a
   setting the reader sees in the code itself;
 - it is a small count (an integer below 10), a year after a name or in
@@ -161,7 +163,8 @@ def _paragraphs(text: str):
             yield re.split(r"(?<=[.!?])\s+(?=[A-Z(\"'*_\u27e6])", paragraph)
 
 
-_OURS = re.compile(r"\b(?:our|ours|we)\b", re.I)
+# A sentence about the book's own results is never covered by a citation earlier in its paragraph.
+_OURS = re.compile(r"\b(?:our|ours|we|cell|cells|below|above|here|printed|this chapter|this book)\b", re.I)
 
 
 def _exempt(sentence: str, m: re.Match, n: Number) -> bool:
