@@ -173,7 +173,7 @@ def _exempt(sentence: str, m: re.Match, n: Number) -> bool:
     if n.exponent == 0 and n.scale == 1.0 and not n.percent and n.decimals == 0 and 0 <= n.value < 10:
         return True                                   # small counts: "two layers", "3 channels"
     if n.decimals == 0 and 1940 <= n.value <= 2030 and (
-        re.search(r"(et al\.,?|\(|in|and|,)\s*$", before) or re.match(r"\s*[),;]", after)
+        re.search(r"(et al\.,?|\(|in|and|since|,)\s*$", before, re.I) or re.match(r"\s*[),;]", after)
     ):
         return True                                   # a year: "Goodfellow et al. 2014", "(2017)"
     if _REFERENCE.search(before) and n.decimals == 0 and not n.percent:
