@@ -176,6 +176,10 @@ def _exempt(sentence: str, m: re.Match, n: Number) -> bool:
         re.search(r"(et al\.,?|\(|in|and|since|,)\s*$", before, re.I) or re.match(r"\s*[),;]", after)
     ):
         return True                                   # a year: "Goodfellow et al. 2014", "(2017)"
+    if n.decimals == 0 and 1940 <= n.value <= 2030 and (
+        re.search(r"(from|to|–)\s*$", before) or re.match(r"\s*(–|to\s+(19|20)\d\d)", after)
+    ):
+        return True                                   # a span of years: "from 2020 to 2025", "2020–2025"
     if _REFERENCE.search(before) and n.decimals == 0 and not n.percent:
         return True                                   # "chapter 9", "exercise 4", "PyTorch 2"
     return False
