@@ -48,10 +48,11 @@ BOOK = ROOT / "book"
 _NUMBER = re.compile(
     r"(?<![\w.\-−])(?P<sign>[-−])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<dec>\d+))?"
     r"(?:[eE](?P<exp>[-+−]?\d+))?"
-    r"(?:(?P<pct>\s?%)|(?P<scale>\s?(?:[kKMGB]|thousand|million|billion))(?![\w]))?"
+    r"(?:(?P<pct>\s?%)|(?P<scale>\s?(?:[kKMGB]|thousand|million|billion|trillion))(?![\w]))?"
     r"(?![\w])"
 )
-_SCALES = {"k": 1e3, "K": 1e3, "thousand": 1e3, "M": 1e6, "million": 1e6, "G": 1e9, "B": 1e9, "billion": 1e9}
+_SCALES = {"k": 1e3, "K": 1e3, "thousand": 1e3, "M": 1e6, "million": 1e6, "G": 1e9, "B": 1e9, "billion": 1e9,
+           "trillion": 1e12}
 _MARKER = re.compile(r"<!--\s*given:(?P<body>.*?)-->", re.S)
 _CITE_MARK = " \u27e6cite\u27e7 "   # what a citation or an outside link leaves in the stripped prose
 _REFERENCE = re.compile(
@@ -180,6 +181,8 @@ def _exempt(sentence: str, m: re.Match, n: Number) -> bool:
         re.search(r"(from|to|–)\s*$", before) or re.match(r"\s*(–|to\s+(19|20)\d\d)", after)
     ):
         return True                                   # a span of years: "from 2020 to 2025", "2020–2025"
+    if n.decimals == 0 and (re.search(r"\d\s*[x×]\s*$", before) or re.match(r"\s*[x×]\s*\d", after)):
+        return True                                   # a size: "256×256", "3 x 3", "32x32"
     if _REFERENCE.search(before) and n.decimals == 0 and not n.percent:
         return True                                   # "chapter 9", "exercise 4", "PyTorch 2"
     return False
@@ -202,9 +205,9 @@ def cell_numbers(source: str):
     for paragraph in _paragraphs(prose):
         cited = False   # a citation covers its sentence and the rest of its paragraph, but never our own results
         for sentence in paragraph:
-            if _CITE_MARK.strip() in sentence or any(f"[{label}]" in sentence.lower() for label in labels):
-                cited = True
-            covered = cited and not _OURS.search(sentence)
+            cites = _CITE_MARK.strip() in sentence or any(f"[{label}]" in sentence.lower() for label in labels)
+            cited = cited or cites
+            covered = cites or (cited and not _OURS.search(sentence))
             for m, n in parse_numbers(sentence):
                 if n.text in given or covered or _exempt(sentence, m, n):
                     continue
