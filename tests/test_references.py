@@ -92,7 +92,8 @@ def sentences(text: str) -> list[str]:
 
 def misattributions(text: str) -> list[str]:
     """Sentences that credit Karpathy with the Transformer or CycleGAN, call pix2pix's paper CycleGAN's,
-    or give CycleGAN a Wasserstein loss, unless the sentence says that this is *not* so."""
+    give CycleGAN a Wasserstein loss, or credit Bahdanau et al. with the dot-product score (theirs was
+    additive; the dot product is Luong et al.'s), unless the sentence says that this is *not* so."""
     negated = re.compile(r"\b(not|no|neither|nor|never|isn't|wasn't|didn't|doesn't)\b|n't\b", re.I)
     bad = []
     for s in sentences(text):
@@ -105,6 +106,9 @@ def misattributions(text: str) -> list[str]:
                 bad.append(s)
         if re.search(r"CycleGAN", s) and re.search(r"Wasserstein|WGAN", s) and re.search(r"\buses?\b|\btrain", s) \
                 and not (negated.search(s) or re.search(r"least[- ]squares|LSGAN", s)):
+            bad.append(s)
+        if re.search(r"Bahdanau", s) and re.search(r"dot[- ]product", s, re.I) \
+                and not (negated.search(s) or re.search(r"Luong|additive", s)):
             bad.append(s)
     return bad
 
@@ -147,6 +151,9 @@ def test_the_checker_catches_misattributions():
                                "by Isola et al., not CycleGAN.")
     assert not misattributions("CycleGAN uses a least-squares loss, not a Wasserstein one.")
     assert not misattributions("Karpathy's nanoGPT trains a small Transformer.")
+    assert misattributions("Bahdanau et al. introduced dot-product attention for translation.")
+    assert not misattributions("Bahdanau et al. scored with a small MLP (additive attention); Luong et al. used "
+                               "the dot product.")
 
 
 def test_no_page_credits_the_wrong_people():
