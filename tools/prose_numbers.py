@@ -40,8 +40,9 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-BOOK = ROOT / "book"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools.chapters import chapter_notebooks  # noqa: E402
+from tools.nbtools import BOOK  # noqa: E402
 
 # A number as prose writes it: an optional sign, digits with optional thousands commas, decimals, an exponent
 # (5e3, 1.2e-4), then an optional scale (%, k, M, G, million, ...).
@@ -265,8 +266,6 @@ def unprinted(path: Path, printed: set[float] | None = None) -> list[Finding]:
 
 def book_pages() -> tuple[list[Path], list[Path]]:
     """(chapters, prose pages) in the book's order."""
-    from tools.chapters import chapter_notebooks
-
     chapters = chapter_notebooks()
     pages = [p for p in sorted(BOOK.glob("*.md")) if p.name != "bibliography.md"]
     return chapters, pages
@@ -309,5 +308,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     sys.exit(main())
