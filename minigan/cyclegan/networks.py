@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from ..gan.dcgan import dcgan_init_
+from ..nn.receptive import receptive_fields
 
 __all__ = ["ResnetBlock", "ResnetGenerator", "PatchDiscriminator", "init_weights", "receptive_field"]
 
@@ -99,11 +100,11 @@ class PatchDiscriminator(nn.Module):
 
 
 def receptive_field(module: nn.Module) -> int:
-    """The side of the input patch that one output value of a stack of convs sees (70 for the 3-layer PatchGAN)."""
-    size = 1
-    for m in reversed([m for m in module.modules() if isinstance(m, nn.Conv2d)]):
-        size = (size - 1) * m.stride[0] + m.kernel_size[0]
-    return size
+    """The side of the input patch that one output value of a stack of convs sees (70 for the 3-layer PatchGAN).
+
+    The last entry of :func:`minigan.nn.receptive_fields`, which lists how it grows layer by layer.
+    """
+    return receptive_fields(module)[-1].field
 
 
 def init_weights(module: nn.Module, *, std: float = 0.02, generator: torch.Generator | None = None) -> nn.Module:
