@@ -14,7 +14,8 @@ from minigan.cyclegan.networks import PatchDiscriminator, ResnetGenerator  # noq
 from minigan.diagrams import (LSTM_GATES, activation_curves, draw_activations, draw_conv_geometry,  # noqa: E402
                               draw_im2col, draw_lstm_cell, draw_receptive_field, draw_resnet_generator,
                               draw_transformer_block, draw_unrolled_rnn, generator_stages, im2col, window_cells)
-from minigan.nn import Block, LSTMCell, conv_output_size, measured_receptive_field, receptive_fields  # noqa: E402
+from minigan.nn import (Block, LSTMCell, conv_output_size, measured_receptive_field, pixels_seen,  # noqa: E402
+                        receptive_fields)
 from minigan.nn.conv import Conv2d  # noqa: E402
 
 
@@ -157,3 +158,12 @@ def test_patchgan_diagram_states_its_windows_and_score_map():
     assert [t.rsplit(": ", 1)[-1] for t in shown if t.startswith("conv")] == ["4x4", "10x10", "22x22", "46x46",
                                                                               "70x70"]
     assert any(t.startswith("output 30x30") for t in shown)
+
+
+def test_pixels_seen_counts_the_window_inside_the_image():
+    seen = pixels_seen(nn.Conv2d(2, 3, 3, padding=1), in_channels=2, size=5)
+    assert seen.tolist() == [[4, 6, 6, 6, 4], [6, 9, 9, 9, 6], [6, 9, 9, 9, 6], [6, 9, 9, 9, 6], [4, 6, 6, 6, 4]]
+    body = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+    # the last layer's 10x10 windows, 4 pixels apart, start 3 pixels before the image: rows 0-6 or 1-7 of 8
+    assert pixels_seen(body, in_channels=1, size=8).tolist() == [[49, 49], [49, 49]]

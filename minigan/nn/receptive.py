@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from .conv import Conv2d
 
-__all__ = ["LayerField", "receptive_fields", "measured_receptive_field"]
+__all__ = ["LayerField", "receptive_fields", "measured_receptive_field", "pixels_seen"]
 
 
 class LayerField(NamedTuple):
@@ -84,19 +84,12 @@ def measured_receptive_field(module: nn.Module, *, in_channels: int, size: int) 
     the strict sense, every output depends a little on the whole image: the
     receptive field counts the convolutions' windows). Max pooling is probed
     as average pooling over the same windows (a max sends its gradient to one
-    input). ``module`` maps images to images (no flattening head); ``size``
+    input). Unlike :func:`receptive_fields` this also measures stacks that
+    upsample (a generator's output pixel depends on a window of its input
+    too). ``module`` maps images to images (no flattening head); ``size``
     must be large enough that the centre output's window lies inside the input.
     """
-    probe = copy.deepcopy(module).cpu().double()
-    for m in list(probe.modules()):
-        for child_name, child in list(m.named_children()):
-            if isinstance(child, nn.MaxPool2d):  # a max routes its gradient to one input of the window
-                setattr(m, child_name, nn.AvgPool2d(child.kernel_size, child.stride, child.padding))
-            elif not (_geometry(child) or list(child.children()) or _is_padding(child)):
-                setattr(m, child_name, nn.Identity())  # activations, norms, dropout: out of the way
-    with torch.no_grad():
-        for p_name, p in probe.named_parameters():
-            p.fill_(0.0 if p_name.endswith("bias") else 1.0)
+    probe = _probe(module)
     x = torch.zeros(1, in_channels, size, size, dtype=torch.double, requires_grad=True)
     y = probe(x)  # (1, C, H', W')
     y[0, 0, y.shape[-2] // 2, y.shape[-1] // 2].backward()
@@ -104,6 +97,43 @@ def measured_receptive_field(module: nn.Module, *, in_channels: int, size: int) 
     if rows[0] == 0 or cols[0] == 0 or rows[1] == size - 1 or cols[1] == size - 1:
         raise ValueError(f"the centre output's window reaches the border of a {size}x{size} input: use a larger size")
     return max(rows[1] - rows[0], cols[1] - cols[0]) + 1
+
+
+def pixels_seen(module: nn.Module, *, in_channels: int, size: int) -> Tensor:
+    """How many pixels of a ``size`` x ``size`` input each output position depends on: (H_out, W_out) integers.
+
+    Measured like :func:`measured_receptive_field` (one backward pass per
+    output position), but without asking the windows to fit: near the border a
+    window reaches into the padding, and only the pixels inside count.
+    """
+    probe = _probe(module)
+    x = torch.zeros(1, in_channels, size, size, dtype=torch.double, requires_grad=True)
+    y = probe(x)  # (1, C, H', W')
+    seen = torch.zeros(y.shape[-2:], dtype=torch.long)
+    for i in range(y.shape[-2]):
+        for j in range(y.shape[-1]):
+            (g,) = torch.autograd.grad(y[0, 0, i, j], x, retain_graph=True)
+            seen[i, j] = int((g[0].abs().sum(0) != 0).sum())
+    return seen
+
+
+def _probe(module: nn.Module) -> nn.Module:
+    """A float64 copy of ``module`` with conv weights 1, biases 0, and no activations or norms (see above)."""
+    probe = copy.deepcopy(module).cpu().double()
+    for m in list(probe.modules()):
+        for child_name, child in list(m.named_children()):
+            if isinstance(child, nn.MaxPool2d):  # a max routes its gradient to one input of the window
+                setattr(m, child_name, nn.AvgPool2d(child.kernel_size, child.stride, child.padding))
+            elif not (_is_layer(child) or list(child.children()) or _is_padding(child)):
+                setattr(m, child_name, nn.Identity())  # activations, norms, dropout: out of the way
+    with torch.no_grad():
+        for p_name, p in probe.named_parameters():
+            p.fill_(0.0 if p_name.endswith("bias") else 1.0)
+    return probe
+
+
+def _is_layer(m: nn.Module) -> bool:
+    return isinstance(m, (nn.Conv2d, Conv2d, nn.ConvTranspose2d, nn.Upsample, nn.AvgPool2d))
 
 
 def _is_padding(m: nn.Module) -> bool:
