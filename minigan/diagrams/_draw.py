@@ -7,9 +7,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
-DPI = 100
-# Okabe & Ito's colour-blind-safe palette, as in minigan.plot
-BLUE, ORANGE, GREEN, PINK, SKY, RED, YELLOW = "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"
+from ..plot import CLASS_COLORS, DPI
+
+# the book's Okabe & Ito colours (minigan.plot), by name
+BLUE, ORANGE, GREEN, PINK, SKY, RED, YELLOW = CLASS_COLORS[:7]
 GREY, LIGHT = "#666666", "#EEEEEE"
 
 
