@@ -20,7 +20,8 @@ from typing import Callable, Iterable, Mapping, Protocol, Union
 
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+
+from .utils import progress_bar
 
 __all__ = ["History", "Callback", "fit", "Batches", "batches", "shard_of", "supervised_step", "fit_classifier",
            "accuracy", "evaluate"]
@@ -68,13 +69,14 @@ def fit(step: Callable[[int], Mapping[str, float]], steps: int, *, callbacks: It
     """Run ``step(i)`` for ``i`` in ``start .. steps-1``; return the :class:`History` of what it returned.
 
     Progress goes to a ``tqdm.auto`` bar (a widget in Jupyter, text in a
-    terminal) whose postfix shows the latest losses. ``callbacks`` run after
-    every step, in order; any returning ``True`` stops the loop. Pass the
+    terminal, redrawn once a second: :func:`minigan.utils.progress_bar`)
+    whose postfix shows the latest losses. ``callbacks`` run after every
+    step, in order; any returning ``True`` stops the loop. Pass the
     ``history`` and ``start`` of an earlier call to continue it.
     """
     history = History() if history is None else history
     callbacks = list(callbacks)
-    bar = tqdm(range(start, steps), desc=desc, disable=not progress, leave=True)
+    bar = progress_bar(range(start, steps), desc=desc, disable=not progress, leave=True)
     try:
         for i in bar:
             logs = {k: float(v) for k, v in step(i).items()}

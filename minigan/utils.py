@@ -8,12 +8,33 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["seed_everything", "get_device", "is_accelerator", "on_gpu", "smoke_mode", "count_parameters", "SMOKE_ENV"]
+__all__ = ["seed_everything", "get_device", "is_accelerator", "on_gpu", "smoke_mode", "count_parameters", "SMOKE_ENV",
+           "progress_bar", "PROGRESS_REFRESH_S"]
 
 # Smoke mode: the test that runs every chapter's GPU configuration on a CPU (tests/test_gpu_smoke.py) sets this.
 # Readers never need it. With it set, "auto" presets pick "gpu", configs cap their loops at a few steps
 # (each config's SMOKE), on_gpu() is True, and amp="auto" takes a GPU's precision path (see cyclegan/precision.py).
 SMOKE_ENV = "MINIGAN_SMOKE"
+
+# Seconds between two redraws of a progress bar (tqdm's default is 0.1). In Jupyter a redraw of the widget
+# bar is about two messages on the kernel's output channel, and nbval reads that channel only after a cell
+# has finished: what the kernel's and nbval's queues cannot hold (about 1,200 messages, measured) is dropped,
+# the cell's last outputs with it, and nbval fails with "Timeout of 5 seconds exceeded waiting for output".
+# At tqdm's default that happens to any cell that trains for more than about a minute; at one redraw a
+# second a cell stays under 600 messages within nbval's 300 s cell limit. tests/test_progress.py measures it.
+PROGRESS_REFRESH_S = 1.0
+
+
+def progress_bar(iterable=None, **kwargs):
+    """A ``tqdm.auto`` bar (a widget in Jupyter, text in a terminal) redrawn at most once a second.
+
+    Takes tqdm's arguments; see ``PROGRESS_REFRESH_S`` for why the package's bars redraw less often than
+    tqdm's default.
+    """
+    from tqdm.auto import tqdm
+
+    kwargs.setdefault("mininterval", PROGRESS_REFRESH_S)
+    return tqdm(iterable, **kwargs)
 
 
 def seed_everything(seed: int = 0, *, deterministic: bool = False) -> torch.Generator:

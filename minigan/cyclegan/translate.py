@@ -17,9 +17,9 @@ import torch
 from PIL import Image
 from torch import Tensor, nn
 from torchvision import transforms as T
-from tqdm.auto import tqdm
 
 from ..data.folders import cyclegan_transform, list_images, load_rgb, skipped_message
+from ..utils import progress_bar
 from .model import CycleGAN
 
 __all__ = ["prepare_image", "translate_files"]
@@ -67,7 +67,7 @@ def translate_files(model: CycleGAN | nn.Module, src: str | os.PathLike, out: st
     size = trained_size if size is None else size
     device = next(net.parameters()).device
     written, bad = [], []
-    for path in tqdm(files, desc="translating", disable=not progress):
+    for path in progress_bar(files, desc="translating", disable=not progress):
         try:
             x = prepare_image(load_rgb(path), size)
         except Exception as e:  # noqa: BLE001 -- Pillow raises OSError, ValueError, DecompressionBombError, ...

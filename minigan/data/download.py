@@ -45,8 +45,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
-from tqdm.auto import tqdm
-
+from ..utils import progress_bar
 from .archives import DownloadError, UnsafeArchiveError, safe_extract
 
 __all__ = ["CYCLEGAN_DATASETS", "CYCLEGAN_URL", "COMPLETE", "DownloadError", "UnsafeArchiveError", "download_file",
@@ -168,7 +167,7 @@ def _fetch(url: str, part: Path, *, progress: bool, chunk_size: int, timeout: fl
             length = response.headers.get("Content-Length")
             total = int(length) if length is not None else None
             offset, mode = 0, "wb"
-        with open(part, mode) as f, tqdm(total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024,
+        with open(part, mode) as f, progress_bar(total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024,
                                          desc=part.name[:-len(".part")], disable=not progress) as bar:
             while chunk := response.read(chunk_size):
                 f.write(chunk)
