@@ -38,12 +38,12 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from .measure import compile_module, count_flops, measure_peak_flops, profile_ops, time_call
+from .measure import compile_module, count_flops, measure_peak_flops, profile_ops, time_alternately, time_call
 from .utils import get_device
 
 # the measuring tools live in minigan.measure; they are importable from here too, next to the workloads they time
-__all__ = ["count_flops", "measure_peak_flops", "time_call", "profile_ops", "compile_module", "Workload",
-           "cyclegan_workload", "dcgan_workload", "gpt_workload", "WORKLOADS", "benchmark"]
+__all__ = ["count_flops", "measure_peak_flops", "time_call", "time_alternately", "profile_ops", "compile_module",
+           "Workload", "cyclegan_workload", "dcgan_workload", "gpt_workload", "WORKLOADS", "benchmark"]
 
 
 def _peak_memory(device: torch.device) -> int:

@@ -20,13 +20,16 @@ import os
 import statistics
 import sys
 import time
-from typing import Callable
+from typing import Callable, Hashable, Mapping, TypeVar
 
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-__all__ = ["synchronize", "time_call", "count_flops", "measure_peak_flops", "compile_module", "profile_ops"]
+__all__ = ["synchronize", "time_call", "time_alternately", "count_flops", "measure_peak_flops", "compile_module",
+           "profile_ops"]
+
+K = TypeVar("K", bound=Hashable)
 
 
 def synchronize(device: torch.device | str) -> None:
@@ -52,6 +55,31 @@ def time_call(fn: Callable[[], object], *, device: torch.device | str = "cpu", r
         fn()
         synchronize(device)
         times.append(time.perf_counter() - t0)
+    return times
+
+
+def time_alternately(fns: Mapping[K, Callable[[], object]], *, device: torch.device | str = "cpu", repeats: int = 5,
+                     warmup: int = 1) -> dict[K, list[float]]:
+    """Wall-clock seconds of ``repeats`` calls of each function, taken in turns: a, b, c, a, b, c, ...
+
+    Timing one function after another lets a busy spell of the machine (another
+    job, a background task) slow only some of them, which can reverse a
+    comparison. Taken in turns, a busy spell slows them alike, so their ratios
+    hold; :func:`time_call` is the same for one function.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[K, list[float]] = {key: [] for key in fns}
+    for _ in range(repeats):
+        for key, fn in fns.items():
+            synchronize(device)
+            t0 = time.perf_counter()
+            fn()
+            synchronize(device)
+            times[key].append(time.perf_counter() - t0)
     return times
 
 

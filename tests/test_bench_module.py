@@ -86,3 +86,14 @@ def test_compiled_code_uses_the_instruction_set_aten_is_pinned_to(monkeypatch, c
         assert inductor_config.cpp.simdlen == simdlen
     finally:
         inductor_config.cpp.simdlen = before
+
+
+def test_time_alternately_takes_the_functions_in_turns():
+    from minigan.bench import time_alternately
+    calls = []
+    times = time_alternately({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeats=3, warmup=1)
+    assert calls == ["a", "b"] + ["a", "b"] * 3  # warm-up of each, then rounds of a then b
+    assert {k: len(v) for k, v in times.items()} == {"a": 3, "b": 3}
+    assert all(t >= 0 for v in times.values() for t in v)
+    with pytest.raises(ValueError, match="repeats"):
+        time_alternately({"a": lambda: None}, repeats=0)
