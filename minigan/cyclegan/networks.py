@@ -27,11 +27,19 @@ from torch import Tensor, nn
 from ..gan.dcgan import dcgan_init_
 from ..nn.receptive import receptive_fields
 
-__all__ = ["ResnetBlock", "ResnetGenerator", "PatchDiscriminator", "init_weights", "receptive_field"]
+__all__ = ["ResnetBlock", "ResnetGenerator", "PatchDiscriminator", "init_weights", "receptive_field", "NORMS"]
 
 
-def _norm(channels: int) -> nn.Module:
-    return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+NORMS = ("instance", "batch")
+
+
+def _norm(channels: int, kind: str = "instance") -> nn.Module:
+    """The reference's ``--norm instance`` (CycleGAN) or ``--norm batch`` (pix2pix)."""
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    raise ValueError(f"norm must be one of {NORMS}, got {kind!r}")
 
 
 class ResnetBlock(nn.Module):
@@ -81,17 +89,23 @@ class PatchDiscriminator(nn.Module):
 
     With ``n_layers=3`` each score sees a 70x70 patch of the input
     (:func:`receptive_field`). The first layer has no normalisation.
+    ``norm="batch"`` is pix2pix's: batch norm, whose shift makes the convs
+    before it drop their biases, as the reference does (2,768,705 parameters
+    for pix2pix's conditional D, which sees 6 channels: input and output).
     """
 
-    def __init__(self, in_channels: int = 3, *, ndf: int = 64, n_layers: int = 3):
+    def __init__(self, in_channels: int = 3, *, ndf: int = 64, n_layers: int = 3, norm: str = "instance"):
         super().__init__()
+        _norm(1, norm)  # refuse an unknown norm before building anything
+        bias = norm == "instance"  # instance norm without affine keeps the biases (the reference's rule)
         layers: list[nn.Module] = [nn.Conv2d(in_channels, ndf, kernel_size=4, stride=2, padding=1),
                                    nn.LeakyReLU(0.2, inplace=True)]  # C64, no norm
         mult = 1
         for n in range(1, n_layers + 1):  # C128, C256 with stride 2; then C512 with stride 1
             prev, mult = mult, min(2 ** n, 8)
-            layers += [nn.Conv2d(ndf * prev, ndf * mult, kernel_size=4, stride=2 if n < n_layers else 1, padding=1),
-                       _norm(ndf * mult), nn.LeakyReLU(0.2, inplace=True)]
+            layers += [nn.Conv2d(ndf * prev, ndf * mult, kernel_size=4, stride=2 if n < n_layers else 1, padding=1,
+                                 bias=bias),
+                       _norm(ndf * mult, norm), nn.LeakyReLU(0.2, inplace=True)]
         layers += [nn.Conv2d(ndf * mult, 1, kernel_size=4, stride=1, padding=1)]  # one raw score per patch
         self.model = nn.Sequential(*layers)
 
