@@ -193,3 +193,49 @@ def test_config_refuses_what_the_networks_cannot_do():
         Pix2PixConfig(gan_loss=False, lambda_l1=0)
     with pytest.raises(ConfigError):
         Pix2PixConfig(norm="group")
+
+
+# ---------------------------------------------------------------- training and resuming
+
+def paired_images(n=8, size=64, seed=3):
+    g = torch.Generator().manual_seed(seed)
+    x = F.interpolate(torch.rand(n, 3, 8, 8, generator=g) * 2 - 1, size=size, mode="bilinear")
+    return x, -x.flip(-1)
+
+
+def test_a_resumed_run_is_the_uninterrupted_run(tmp_path):
+    from minigan.pix2pix import Pix2PixTrainer
+    cfg = small(image_size=64, num_downs=6, batch_size=2, n_epochs=1, n_epochs_decay=2, epoch_steps=2)
+    x, y = paired_images()
+    torch.manual_seed(5)
+    straight = Pix2PixTrainer(cfg, x, y, seed=0)
+    straight.fit(progress=False)
+    torch.manual_seed(5)
+    first = Pix2PixTrainer(cfg, x, y, seed=0)
+    first.fit(progress=False, steps=3)  # stops inside an epoch, in the decay
+    torch.save(first.state_dict(), tmp_path / "run.pt")
+    torch.manual_seed(123)  # a fresh process: another global random state
+    resumed = Pix2PixTrainer(cfg, x, y, seed=99)
+    resumed.load_state_dict(torch.load(tmp_path / "run.pt", weights_only=True))
+    resumed.fit(progress=False)
+    assert resumed.iteration == straight.iteration == straight.total_steps == 6
+    for name, net in straight.model.nets().items():
+        for (k, a), b in zip(net.state_dict().items(), resumed.model.nets()[name].state_dict().values()):
+            assert torch.equal(a, b), (name, k)
+    assert resumed.history == straight.history and resumed.history.steps == straight.history.steps
+    assert straight.history["lr"] == pytest.approx([1e-3, 1e-3, 1e-3 * 2 / 3, 1e-3 * 2 / 3, 1e-3 / 3, 1e-3 / 3])
+
+
+def test_resume_refuses_other_networks_and_unaligned_data():
+    from minigan.pix2pix import Pix2PixTrainer
+    cfg = small()
+    x, y = paired_images(size=32)
+    state = Pix2PixTrainer(cfg, x, y).state_dict()
+    with pytest.raises(ValueError, match="ngf=4 in the checkpoint but 8 here"):
+        Pix2PixTrainer(small(ngf=8), x, y).load_state_dict(state)
+    with pytest.raises(ValueError, match="as many images"):
+        Pix2PixTrainer(cfg, x, y[:-1])
+    with pytest.raises(ValueError, match="data_x must be images"):
+        Pix2PixTrainer(cfg, x[:, :1], y)
+    with pytest.raises(ValueError, match="between this run's iteration 0"):
+        Pix2PixTrainer(cfg, x, y).fit(steps=10**6, progress=False)

@@ -11,9 +11,11 @@ The modules, from the bottom up::
     config.py     Pix2PixConfig: the paper's recipe and the cpu/gpu/paper presets
     model.py      Pix2Pix (G, D), make_pix2pix, conditional_input
     steps.py      make_optimizers, d_objective, discriminator_step, generator_step, train_step: the lesson
+    trainer.py    Pix2PixTrainer: the schedule, state_dict and resume; train_pix2pix
 """
-from . import config, model, networks, steps
+from . import config, model, networks, steps, trainer
 from .config import *  # noqa: F401,F403
 from .model import *  # noqa: F401,F403
 from .networks import *  # noqa: F401,F403
 from .steps import *  # noqa: F401,F403
+from .trainer import *  # noqa: F401,F403
