@@ -239,3 +239,14 @@ def test_resume_refuses_other_networks_and_unaligned_data():
         Pix2PixTrainer(cfg, x[:, :1], y)
     with pytest.raises(ValueError, match="between this run's iteration 0"):
         Pix2PixTrainer(cfg, x, y).fit(steps=10**6, progress=False)
+
+
+def test_l1_alone_trains_without_warnings():
+    import warnings
+    from minigan.pix2pix import Pix2PixTrainer
+    x, y = paired_images(n=4, size=32)
+    trainer = Pix2PixTrainer(small(gan_loss=False, batch_size=2, n_epochs=1, n_epochs_decay=1, epoch_steps=2), x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. a scheduler stepped for an optimizer that never stepped
+        trainer.fit(progress=False)
+    assert trainer.iteration == 4 and "d" not in trainer.history

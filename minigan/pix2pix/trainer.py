@@ -62,7 +62,9 @@ class Pix2PixTrainer:
         self.epoch_steps = cfg.epoch_steps if cfg.epoch_steps is not None else -(-len(data_x) // cfg.batch_size)
         self.opt_G, self.opt_D = make_optimizers(self.model)
         lr_factor = lambda e: linear_decay_factor(e, cfg.n_epochs, cfg.n_epochs_decay)  # noqa: E731
-        self.schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lr_factor) for opt in (self.opt_G, self.opt_D)]
+        # L1 alone (cfg.gan_loss False) never steps D, so D's rate has no schedule to follow
+        trained = (self.opt_G, self.opt_D) if cfg.gan_loss else (self.opt_G,)
+        self.schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lr_factor) for opt in trained]
         self.loss = get_loss(cfg.loss)
         self.iteration = 0
         self.history = History()
