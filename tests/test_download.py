@@ -407,3 +407,71 @@ def test_safe_extract_unpacks_a_good_tar_gz_and_zip(tmp_path):
     (tmp_path / "junk.zip").write_bytes(b"<html>not found</html>")
     with pytest.raises(DownloadError, match="neither a zip nor a tar"):
         safe_extract(tmp_path / "junk.zip", tmp_path / "j")
+
+
+# ------------------------------------------------------------------ the pix2pix data sets (.tar.gz, side by side)
+
+def pix2pix_tar(path: Path, name: str, folders=("train", "val")) -> dict:
+    """A .tar.gz laid out like the authors' (``name/train/*.jpg`` side-by-side pairs, ...); {relative path: bytes}."""
+    files = {f"{name}/{folder}/{j}.png": png((30 * i, 90 * j, 10)) for i, folder in enumerate(folders) for j in range(2)}
+    with tarfile.open(path, "w:gz") as tf:
+        for rel, data in files.items():
+            info = tarfile.TarInfo(rel)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return files
+
+
+@pytest.fixture
+def no_pix2pix_mirror(monkeypatch):
+    from minigan.data import pix2pix_datasets
+    monkeypatch.delenv(pix2pix_datasets.URL_ENV, raising=False)
+    return pix2pix_datasets
+
+
+def test_pix2pix_dataset_by_name_downloads_unpacks_and_cleans_up(server, tmp_path, no_pix2pix_mirror):
+    p2p = no_pix2pix_mirror
+    files = pix2pix_tar(server.root / "facades.tar.gz", "facades")
+    root = tmp_path / "datasets"
+    folder = p2p.download_pix2pix_dataset("facades", root, base_url=server.url, progress=False)
+    assert folder == root / "facades" and (folder / download.COMPLETE).is_file()
+    assert server.requests == [("/facades.tar.gz", None)]
+    for rel, data in files.items():
+        assert (root / rel).read_bytes() == data
+    assert sorted(p.name for p in root.iterdir()) == ["facades"]  # archive and staging folder removed
+    assert p2p.download_pix2pix_dataset("facades", root, base_url=server.url, progress=False) == folder
+    assert len(server.requests) == 1  # complete already: nothing fetched
+
+
+def test_pix2pix_names_and_the_default_address(tmp_path, monkeypatch, no_pix2pix_mirror):
+    p2p = no_pix2pix_mirror
+    with pytest.raises(ValueError, match="licence"):
+        p2p.download_pix2pix_dataset("cityscapes", tmp_path)
+    with pytest.raises(ValueError, match="choose one of night2day, edges2handbags, edges2shoes, facades, maps"):
+        p2p.download_pix2pix_dataset("horse2zebra", tmp_path)
+    asked = []
+
+    def refuse(url, dest, **kwargs):
+        asked.append(url)
+        raise DownloadError("not in tests")
+
+    monkeypatch.setattr(download, "download_file", refuse)
+    with pytest.raises(DownloadError):
+        p2p.download_pix2pix_dataset("maps", tmp_path)
+    assert asked == ["http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/maps.tar.gz"]  # the reference's script's
+    monkeypatch.setenv(p2p.URL_ENV, "http://127.0.0.1:9/mirror/")
+    with pytest.raises(DownloadError):
+        p2p.download_pix2pix_dataset("maps", tmp_path)
+    assert asked[-1] == "http://127.0.0.1:9/mirror/maps.tar.gz"
+
+
+def test_pix2pix_archive_without_train_is_refused_and_kept(server, tmp_path, no_pix2pix_mirror):
+    p2p = no_pix2pix_mirror
+    pix2pix_tar(server.root / "maps.tar.gz", "maps", folders=("val",))
+    root = tmp_path / "datasets"
+    with pytest.raises(DownloadError, match="did not unpack to .*maps/train; it holds maps/val"):
+        p2p.download_pix2pix_dataset("maps", root, base_url=server.url, progress=False)
+    assert sorted(p.name for p in root.iterdir()) == ["maps.tar.gz"]  # no maps/ that looks usable
+    (root / "maps").mkdir()
+    with pytest.raises(DownloadError, match="not a complete download"):
+        p2p.download_pix2pix_dataset("maps", root, base_url=server.url, progress=False)
