@@ -39,8 +39,7 @@ import shutil
 import socket
 import tempfile
 import time
-import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
@@ -49,7 +48,7 @@ from ..utils import progress_bar
 from .archives import DownloadError, UnsafeArchiveError, safe_extract
 
 __all__ = ["CYCLEGAN_DATASETS", "CYCLEGAN_URL", "COMPLETE", "DownloadError", "UnsafeArchiveError", "download_file",
-           "safe_extract", "download_cyclegan_dataset"]
+           "safe_extract", "download_cyclegan_dataset", "install_dataset"]
 
 # In the order of the script's "Available datasets are: ..." message.
 CYCLEGAN_DATASETS: tuple[str, ...] = (
@@ -227,6 +226,23 @@ def download_cyclegan_dataset(name: str, root: str | os.PathLike = "datasets", *
     if name not in CYCLEGAN_DATASETS:
         why = f" ({_NOT_OFFERED[name]})" if name in _NOT_OFFERED else ""
         raise ValueError(f"unknown CycleGAN data set {name!r}{why}; choose one of {', '.join(CYCLEGAN_DATASETS)}")
+    url = mirror_url(CYCLEGAN_URL, name, ".zip", base_url=base_url)
+    return install_dataset(url, root, name, ".zip", needs=("trainA", "trainB"), sha256=sha256, progress=progress,
+                           keep_archive=keep_archive)
+
+
+def install_dataset(url: str, root: str | os.PathLike, name: str, suffix: str, *, needs: tuple[str, ...],
+                    sha256: str | None = None, progress: bool = True, keep_archive: bool = False) -> Path:
+    """Fetch ``url`` as ``root/name+suffix`` and unpack it to ``root/name``, which must hold the folders ``needs``.
+
+    The steps every data set by name shares (CycleGAN's here, pix2pix's in
+    :mod:`minigan.data.pix2pix_datasets`): a complete ``root/name`` (it holds
+    :data:`COMPLETE`) returns at once; one without the marker is left alone
+    with a :class:`DownloadError`; otherwise the archive is downloaded
+    (:func:`download_file`), unpacked (:func:`safe_extract`) into a hidden
+    folder beside ``root/name``, checked, marked, and only then renamed into
+    place. The archive is deleted unless ``keep_archive`` (and kept when the check fails).
+    """
     root = Path(root)
     folder = root / name
     if (folder / COMPLETE).is_file():
@@ -235,17 +251,15 @@ def download_cyclegan_dataset(name: str, root: str | os.PathLike = "datasets", *
         raise DownloadError(f"{folder} exists but is not a complete download (no {COMPLETE} marker: its unpacking "
                             f"may have been cut off); it is left as it is. Rename or delete it to download again, "
                             f"or use it as a folder (--data {folder}) if you know it is complete")
-    url = mirror_url(CYCLEGAN_URL, name, ".zip", base_url=base_url)
-    archive = download_file(url, root / f"{name}.zip", sha256=sha256, progress=progress)
+    archive = download_file(url, root / f"{name}{suffix}", sha256=sha256, progress=progress)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.unpacking-", dir=root))  # ours alone: removed whatever happens
     try:
         safe_extract(archive, staging)
         unpacked = staging / name
-        if not ((unpacked / "trainA").is_dir() and (unpacked / "trainB").is_dir()):
-            with zipfile.ZipFile(archive) as zf:  # safe_extract accepted it, and only zips are fetched here
-                tops = sorted({"/".join(PurePosixPath(n.replace("\\", "/")).parts[:2]) for n in zf.namelist()})
+        if not all((unpacked / d).is_dir() for d in needs):
+            tops = sorted(p.relative_to(staging).as_posix() for p in staging.glob("*/*"))
             shown = ", ".join(tops[:12]) + (", ..." if len(tops) > 12 else "") or "nothing"
-            raise DownloadError(f"{url} did not unpack to {folder}/trainA and trainB; it holds {shown} "
+            raise DownloadError(f"{url} did not unpack to {folder}/{' and '.join(needs)}; it holds {shown} "
                                 f"(the archive is kept at {archive})")
         (unpacked / COMPLETE).write_text(f"unpacked from {url}\n")
         os.replace(unpacked, folder)  # atomic on one file system: root/name appears complete, or not at all

@@ -11,12 +11,9 @@ tests run it against a local server; nothing in CI reaches the network.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from . import download as _download
-from .archives import DownloadError, safe_extract
 
 __all__ = ["PIX2PIX_DATASETS", "PIX2PIX_URL", "download_pix2pix_dataset"]
 
@@ -34,37 +31,16 @@ def download_pix2pix_dataset(name: str, root: str | os.PathLike = "datasets", *,
                              sha256: str | None = None, progress: bool = True, keep_archive: bool = False) -> Path:
     """Download and unpack the pix2pix data set ``name`` into ``root/name``; returns that folder.
 
-    As :func:`minigan.data.download.download_cyclegan_dataset`: a complete
-    download (it holds the completion marker) returns at once, offline; a
-    ``root/name`` without the marker is left alone with a :class:`DownloadError`;
-    the archive is deleted unless ``keep_archive``. The address is
-    ``base_url``, else ``$MINIGAN_PIX2PIX_URL``, else the authors' server.
+    The steps are :func:`minigan.data.download.install_dataset`'s, as for
+    CycleGAN's data sets: a complete download (it holds the completion
+    marker) returns at once, offline; a ``root/name`` without the marker is
+    left alone with a ``DownloadError``; the archive is deleted unless
+    ``keep_archive``. The address is ``base_url``, else ``$MINIGAN_PIX2PIX_URL``,
+    else the authors' server (:data:`PIX2PIX_URL`).
     """
     if name not in PIX2PIX_DATASETS:
         why = f" ({_NOT_OFFERED[name]})" if name in _NOT_OFFERED else ""
         raise ValueError(f"unknown pix2pix data set {name!r}{why}; choose one of {', '.join(PIX2PIX_DATASETS)}")
-    root = Path(root)
-    folder = root / name
-    if (folder / _download.COMPLETE).is_file():
-        return folder
-    if folder.exists():
-        raise DownloadError(f"{folder} exists but is not a complete download (no {_download.COMPLETE} marker); it is "
-                            f"left as it is. Rename or delete it to download again, or use it as a folder if you "
-                            f"know it is complete")
     url = _download.mirror_url(PIX2PIX_URL, name, ".tar.gz", base_url=base_url, env=URL_ENV)
-    archive = _download.download_file(url, root / f"{name}.tar.gz", sha256=sha256, progress=progress)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.unpacking-", dir=root))
-    try:
-        safe_extract(archive, staging)
-        unpacked = staging / name
-        if not (unpacked / "train").is_dir():
-            found = sorted(p.relative_to(staging).as_posix() for p in staging.glob("*/*"))[:12] or ["nothing"]
-            raise DownloadError(f"{url} did not unpack to {folder}/train; it holds {', '.join(found)} "
-                                f"(the archive is kept at {archive})")
-        (unpacked / _download.COMPLETE).write_text(f"unpacked from {url}\n")
-        os.replace(unpacked, folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    if not keep_archive:
-        archive.unlink()
-    return folder
+    return _download.install_dataset(url, root, name, ".tar.gz", needs=("train",), sha256=sha256, progress=progress,
+                                     keep_archive=keep_archive)
