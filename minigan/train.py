@@ -47,6 +47,19 @@ class History(dict):
         vals = self[key][-last:] if last else self[key]
         return sum(vals) / len(vals)
 
+    def state_dict(self) -> dict[str, list]:
+        """Plain lists, ``{"steps": [...], name: [...], ...}``, as a checkpoint stores them."""
+        return {"steps": list(self.steps), **{k: list(v) for k, v in self.items()}}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, list]) -> "History":
+        """The History that :meth:`state_dict` saved."""
+        history = cls()
+        state = dict(state)
+        history.steps = list(state.pop("steps"))
+        history.update({k: list(v) for k, v in state.items()})
+        return history
+
 
 class Callback(Protocol):
     """What ``fit`` calls. A plain function ``f(step, logs, history)`` works too.

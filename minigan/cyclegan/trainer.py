@@ -159,7 +159,7 @@ class CycleGANTrainer:
             "data": self.batches.state_dict(),
             "generator": self.generator.get_state(),
             "torch_rng": torch.get_rng_state(),
-            "history": {"steps": list(self.history.steps), **{k: list(v) for k, v in self.history.items()}},
+            "history": self.history.state_dict(),
         }
         if self.dist.parallel:  # ranks 1 .. W-1's pools, on the CPU
             gathered = self.dist.gather([[t.cpu() for t in p] for p in pools])
@@ -196,10 +196,7 @@ class CycleGANTrainer:
         self.generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
         self.iteration, self.epoch_steps = int(state["iteration"]), int(state["epoch_steps"])
-        hist = dict(state["history"])
-        self.history = History()
-        self.history.steps = list(hist.pop("steps"))
-        self.history.update({k: list(v) for k, v in hist.items()})
+        self.history = History.from_state(state["history"])
         self.model.history = self.history
 
 

@@ -25,8 +25,8 @@ each skip goes.
 """
 from __future__ import annotations
 
-from torch import Tensor, nn
 import torch
+from torch import Tensor, nn
 
 from ..cyclegan.networks import _norm
 

@@ -107,7 +107,7 @@ class Pix2PixTrainer:
             "data": self.batches.state_dict(),
             "generator": self.generator.get_state(),
             "torch_rng": torch.get_rng_state(),
-            "history": {"steps": list(self.history.steps), **{k: list(v) for k, v in self.history.items()}},
+            "history": self.history.state_dict(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -123,10 +123,7 @@ class Pix2PixTrainer:
         self.generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
         self.iteration, self.epoch_steps = int(state["iteration"]), int(state["epoch_steps"])
-        hist = dict(state["history"])
-        self.history = History()
-        self.history.steps = list(hist.pop("steps"))
-        self.history.update({k: list(v) for k, v in hist.items()})
+        self.history = History.from_state(state["history"])
         self.model.history = self.history
 
 
